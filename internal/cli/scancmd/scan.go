@@ -1,0 +1,344 @@
+// Package scancmd is `merlon scan`: scan one API and report what it finds.
+package scancmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/merlonsec/merlon/internal/checks"
+	"github.com/merlonsec/merlon/internal/cli/cmdutil"
+	"github.com/merlonsec/merlon/internal/pipeline"
+	"github.com/merlonsec/merlon/internal/report"
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+// Options are the flag values and dependencies of one `merlon scan`.
+type Options struct {
+	IO *cmdutil.IO
+
+	Target      string
+	Spec        string
+	BaseURL     string
+	Profile     string
+	Headers     []string
+	Active      bool
+	Format      string
+	Output      string
+	FailOn      string
+	Rate        float64
+	Concurrency int
+	Timeout     time.Duration
+	MaxRequests int
+	MaxTime     time.Duration
+	Checks      []string
+	SkipChecks  []string
+	Insecure    bool
+	Quiet       bool
+	Verbose     bool
+
+	// Signals, when set, replaces os/signal for tests.
+	Signals <-chan os.Signal
+}
+
+// NewCmd builds the scan command. runF, when non-nil, replaces Run so that
+// tests can check flag parsing alone.
+func NewCmd(ios *cmdutil.IO, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "scan <url>",
+		Short: "Scan an HTTP API for security weaknesses",
+		Long: `Scan the API at <url> against the OWASP API Security Top 10 (2023).
+
+Merlon builds an inventory of operations from --spec, from a spec it finds at a
+well-known path (/openapi.json, /swagger.json, /v3/api-docs, ...), or by
+crawling JSON responses from <url>. It never leaves the scheme, host and port
+of <url>. Without --active only GET, HEAD and OPTIONS requests are sent.
+
+Results go to stdout (or --output); progress and errors go to stderr.
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
+--fail-on, 2 usage or input error, 3 the scan could not run, 130 interrupted.`,
+		Example: `  merlon scan http://127.0.0.1:8080
+  merlon scan https://api.example.com --spec openapi.yaml --profile quick
+  merlon scan https://api.example.com -H "Authorization: Bearer $TOKEN" --format json -o report.json
+  merlon scan http://127.0.0.1:5000 --active --fail-on high`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cmdutil.Usagef("scan needs exactly one target URL, got %d arguments (example: merlon scan https://api.example.com)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Target = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Spec, "spec", "", "OpenAPI 3.x or Swagger 2.0 spec, as a file path or URL (JSON or YAML)")
+	f.StringVar(&opts.BaseURL, "base-url", "", "URL that spec paths are joined onto, when the spec's servers do not match (same host as <url>)")
+	f.StringVar(&opts.Profile, "profile", "standard", "how much to send: quick, standard or deep")
+	f.StringArrayVarP(&opts.Headers, "header", "H", nil, "header to send with every request, as 'Name: value' (repeatable; use for auth)")
+	f.BoolVar(&opts.Active, "active", false, "allow state-changing requests (POST, PUT, PATCH, DELETE) that prove weaknesses; only on APIs you may modify")
+	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding at or above this severity exists: critical, high, medium, low or info")
+	f.Float64Var(&opts.Rate, "rate", 50, "maximum requests per second (0 for no limit)")
+	f.IntVarP(&opts.Concurrency, "concurrency", "c", 8, "maximum requests in flight")
+	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	f.IntVar(&opts.MaxRequests, "max-requests", 0, "request budget for the whole scan (default: the profile's: quick 1000, standard 10000, deep 50000)")
+	f.DurationVar(&opts.MaxTime, "max-time", 0, "wall-clock budget for the whole scan (default: the profile's: quick 45s, standard 10m, deep 30m)")
+	f.StringSliceVar(&opts.Checks, "checks", nil, "run only these checks: IDs, families or OWASP categories, comma-separated (see merlon checks)")
+	f.StringSliceVar(&opts.SkipChecks, "skip-checks", nil, "skip these checks: IDs, families or OWASP categories")
+	f.BoolVarP(&opts.Insecure, "insecure", "k", false, "do not verify the target's TLS certificate")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every state-changing request and show full evidence")
+	return cmd
+}
+
+// settings is Options checked and converted.
+type settings struct {
+	cfg      pipeline.Config
+	renderer report.Renderer
+	failOn   *scan.Severity
+}
+
+func (o *Options) validate() (*settings, error) {
+	s := &settings{}
+	target, err := pipeline.ParseTarget(o.Target)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	s.cfg.Target = target
+	if o.BaseURL != "" {
+		b, err := pipeline.ParseTarget(o.BaseURL)
+		if err != nil {
+			return nil, cmdutil.Usagef("--base-url: %v", err)
+		}
+		s.cfg.BaseURL = b
+	}
+	switch p := scan.Profile(strings.ToLower(o.Profile)); p {
+	case scan.Quick, scan.Standard, scan.Deep:
+		s.cfg.Profile = p
+	default:
+		return nil, cmdutil.Usagef("unknown profile %q (want quick, standard or deep)", o.Profile)
+	}
+	hdr, err := parseHeaders(o.Headers)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	s.cfg.Headers = hdr
+	if o.FailOn != "" {
+		sev, err := scan.ParseSeverity(o.FailOn)
+		if err != nil {
+			return nil, cmdutil.Usagef("--fail-on: %v", err)
+		}
+		s.failOn = &sev
+	}
+	switch {
+	case o.Rate < 0:
+		return nil, cmdutil.Usagef("--rate must be 0 (no limit) or more, got %g", o.Rate)
+	case o.Concurrency < 1:
+		return nil, cmdutil.Usagef("--concurrency must be at least 1, got %d", o.Concurrency)
+	case o.Timeout <= 0:
+		return nil, cmdutil.Usagef("--timeout must be positive, got %s", o.Timeout)
+	case o.MaxRequests < 0:
+		return nil, cmdutil.Usagef("--max-requests must be positive, got %d", o.MaxRequests)
+	case o.MaxTime < 0:
+		return nil, cmdutil.Usagef("--max-time must be positive, got %s", o.MaxTime)
+	}
+	r, err := report.New(o.Format, report.Options{Color: o.Output == "" && o.IO.OutTTY, Verbose: o.Verbose})
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	s.renderer = r
+	selected, err := checks.Select(checks.All(), o.Checks, o.SkipChecks)
+	if err != nil {
+		return nil, &cmdutil.UsageError{Err: err}
+	}
+	if len(selected) == 0 {
+		return nil, cmdutil.Usagef("--checks and --skip-checks leave no check to run")
+	}
+	s.cfg.Checks = selected
+	s.cfg.Spec = o.Spec
+	s.cfg.Active = o.Active
+	s.cfg.Rate = o.Rate
+	s.cfg.Concurrency = o.Concurrency
+	s.cfg.Timeout = o.Timeout
+	s.cfg.MaxRequests = o.MaxRequests
+	s.cfg.MaxTime = o.MaxTime
+	s.cfg.Insecure = o.Insecure
+	s.cfg.ToolVersion = cmdutil.Version
+	return s, nil
+}
+
+// parseHeaders reads -H values of the form "Name: value".
+func parseHeaders(raw []string) (http.Header, error) {
+	h := http.Header{}
+	for _, r := range raw {
+		name, value, ok := strings.Cut(r, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+			return nil, fmt.Errorf("invalid header %q: want 'Name: value'", redactHeaderArg(r))
+		}
+		if strings.ContainsAny(value, "\r\n") {
+			return nil, fmt.Errorf("invalid header %q: value contains a line break", name)
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
+}
+
+// redactHeaderArg keeps a malformed header's secret out of error messages.
+func redactHeaderArg(s string) string {
+	if len(s) > 12 {
+		return s[:6] + "…"
+	}
+	return s
+}
+
+// Run performs the scan and writes the report.
+func Run(ctx context.Context, o *Options) error {
+	s, err := o.validate()
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Ctrl-C cancels the scan; the report of what was found is still written.
+	var interrupted bool
+	var intMu sync.Mutex
+	sigs := o.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	go func() {
+		select {
+		case <-sigs:
+			intMu.Lock()
+			interrupted = true
+			intMu.Unlock()
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	level := slog.LevelWarn
+	if o.Verbose {
+		level = slog.LevelInfo
+	}
+	if o.Quiet {
+		level = slog.LevelError
+	}
+	s.cfg.Logger = slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	var prog *progress
+	if !o.Quiet {
+		prog = newProgress(o.IO.ErrOut, o.IO.ErrTTY)
+		s.cfg.Progress = prog.update
+		defer prog.finish()
+	}
+
+	rep, err := pipeline.Run(ctx, s.cfg)
+	if prog != nil {
+		prog.finish()
+	}
+	intMu.Lock()
+	wasInterrupted := interrupted
+	intMu.Unlock()
+	if err != nil {
+		if wasInterrupted {
+			return cmdutil.ErrInterrupted
+		}
+		var ie *pipeline.InputError
+		if errors.As(err, &ie) {
+			return &cmdutil.UsageError{Err: ie.Err}
+		}
+		return err
+	}
+	if err := write(o, s.renderer, rep); err != nil {
+		return err
+	}
+	if !o.Quiet {
+		summary(o.IO.ErrOut, rep, o.Output)
+	}
+	if wasInterrupted {
+		return cmdutil.ErrInterrupted
+	}
+	if s.failOn != nil {
+		for _, f := range rep.Findings {
+			if f.Severity >= *s.failOn {
+				return cmdutil.ErrFindings
+			}
+		}
+	}
+	return nil
+}
+
+// write renders the report to --output or stdout. A file is written whole
+// or not at all, so a failed run never leaves a half report behind.
+func write(o *Options, r report.Renderer, rep *scan.Report) error {
+	if o.Output == "" {
+		if err := r.Render(o.IO.Out, rep); err != nil {
+			return fmt.Errorf("render report: %w", err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(dirOf(o.Output), ".merlon-report-*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := r.Render(tmp, rep); err != nil {
+		tmp.Close()
+		return fmt.Errorf("render report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), o.Output); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return p[:i]
+	}
+	return "."
+}
+
+// summary prints one closing line on stderr, so a user who sent the report
+// to a file still sees the outcome.
+func summary(w io.Writer, rep *scan.Report, output string) {
+	c := rep.Counts()
+	dest := ""
+	if output != "" {
+		dest = "; report written to " + output
+	}
+	fmt.Fprintf(w, "merlon: grade %s (%d/100), %d findings (%d critical, %d high, %d medium, %d low, %d info), %d requests%s\n",
+		rep.Score.Grade, rep.Score.Overall, len(rep.Findings), c[scan.Critical], c[scan.High], c[scan.Medium], c[scan.Low], c[scan.Info], rep.Coverage.Requests, dest)
+}

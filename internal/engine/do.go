@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/merlonsec/merlon/internal/redact"
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+// Do sends req and returns the exchange, following in-scope redirects and
+// retrying 429 and 503 answers. It implements scan.Requester:
+//   - an off-scope URL fails with scan.ErrOutOfScope, a write method
+//     without Active with scan.ErrWriteNotAllowed, and a request past the
+//     budget with scan.ErrBudgetExhausted, all before anything is sent;
+//   - a redirect off scope, past five hops or with req.NoRedirect set is
+//     returned as is, with no error;
+//   - when the budget runs out in the middle of retries or redirects, the
+//     last response is returned, with no error;
+//   - a transport error is returned wrapped as "METHOD URL: cause".
+//
+// A header in req.Header with no values removes a global or identity
+// header of that name, so a check can send a request without the user's
+// credentials.
+func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, error) {
+	if req == nil {
+		return nil, errors.New("nil request")
+	}
+	method := strings.ToUpper(req.Method)
+	if method == "" {
+		method = http.MethodGet
+	}
+	u, err := c.resolve(req.Path, req.Query)
+	if err != nil {
+		if errors.Is(err, scan.ErrOutOfScope) {
+			c.s.refused.Add(1)
+		}
+		return nil, err
+	}
+	if !c.cfg.Active && !readOnly(method) {
+		c.s.refused.Add(1)
+		return nil, fmt.Errorf("%s %s: %w", method, redact.URL(u.String()), scan.ErrWriteNotAllowed)
+	}
+	header, err := c.header(req)
+	if err != nil {
+		return nil, err
+	}
+
+	body := req.Body
+	var last *scan.Exchange
+	for hops, attempt := 0, 0; ; {
+		ex, respHeader, err := c.send(ctx, method, u, header, body, req.Operation)
+		if err != nil {
+			if last != nil && errors.Is(err, scan.ErrBudgetExhausted) {
+				return last, nil
+			}
+			return nil, err
+		}
+		last = ex
+		status := ex.Response.Status
+
+		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && attempt < c.cfg.Retries {
+			if err := sleep(ctx, retryDelay(respHeader, attempt, time.Now())); err != nil {
+				return nil, fmt.Errorf("%s %s: wait to retry: %w", method, redact.URL(u.String()), err)
+			}
+			attempt++
+			continue
+		}
+
+		if req.NoRedirect || hops >= maxRedirects || !isRedirect(status) {
+			return ex, nil
+		}
+		loc := respHeader.Get("Location")
+		if loc == "" {
+			return ex, nil
+		}
+		next, err := u.Parse(loc)
+		if err != nil || !sameOrigin(next, c.base) {
+			return ex, nil
+		}
+		next.Fragment, next.RawFragment = "", ""
+		// Browsers and Go turn a redirected POST into a GET for 301, 302
+		// and 303; 307 and 308 keep the method and body.
+		if status == http.StatusSeeOther && method != http.MethodHead ||
+			(status == http.StatusMovedPermanently || status == http.StatusFound) && method == http.MethodPost {
+			method, body = http.MethodGet, nil
+			header = header.Clone()
+			header.Del("Content-Type")
+		}
+		u = next
+		hops++
+		attempt = 0
+	}
+}
+
+// readOnly is the method allowlist that holds without --active. It is an
+// allowlist, not scan.IsWrite, so that TRACE and unknown methods are
+// refused too.
+func readOnly(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// send makes one attempt: wait for a slot, the rate limiter and the
+// budget, send, read the body, and record the exchange.
+func (c *Client) send(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, op *scan.Operation) (*scan.Exchange, http.Header, error) {
+	shown := redact.URL(u.String())
+	resp, raw, truncated, dur, err := c.roundTrip(ctx, method, u, shown, h, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex := c.exchange(method, shown, h, body, resp, raw, truncated, dur)
+	c.s.record(op, resp.StatusCode)
+	if c.cfg.Observer != nil {
+		c.cfg.Observer(ex)
+	}
+	return ex, resp.Header, nil
+}
+
+// roundTrip holds a concurrency slot only while the request is in flight,
+// so a slow Observer or a retry wait never blocks other requests.
+func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown string, h http.Header, body []byte) (*http.Response, []byte, bool, time.Duration, error) {
+	select {
+	case c.s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, false, 0, fmt.Errorf("%s %s: %w", method, shown, ctx.Err())
+	}
+	defer func() { <-c.s.sem }()
+
+	if c.s.limiter != nil {
+		if err := c.s.limiter.Wait(ctx); err != nil {
+			return nil, nil, false, 0, fmt.Errorf("%s %s: rate limit: %w", method, shown, err)
+		}
+	}
+	if !c.s.reserve(c.cfg.MaxRequests) {
+		c.s.refused.Add(1)
+		c.s.budgetExhausted.Store(true)
+		return nil, nil, false, 0, fmt.Errorf("%s %s: %w", method, shown, scan.ErrBudgetExhausted)
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var rb *bytes.Reader
+	if len(body) > 0 {
+		rb = bytes.NewReader(body)
+	}
+	hreq, err := newRequest(rctx, method, u, rb)
+	if err != nil {
+		return nil, nil, false, 0, fmt.Errorf("%s %s: %w", method, shown, err)
+	}
+	hreq.Header = h.Clone()
+	if host := h.Get("Host"); host != "" {
+		hreq.Host = host
+		hreq.Header.Del("Host")
+	}
+	if !readOnly(method) {
+		c.s.log.InfoContext(ctx, "write request", "method", method, "url", shown)
+	}
+
+	c.s.requests.Add(1)
+	start := time.Now()
+	resp, err := c.s.http.Do(hreq)
+	if err != nil {
+		if ctx.Err() == nil { // the scan being cancelled is not the target's fault
+			c.s.transportErrors.Add(1)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, false, 0, fmt.Errorf("%s %s: %w", method, shown, err)
+	}
+	raw, truncated, err := readBody(resp.Body, c.cfg.MaxBodyBytes)
+	resp.Body.Close()
+	dur := time.Since(start)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.s.transportErrors.Add(1)
+		}
+		return nil, nil, false, 0, fmt.Errorf("%s %s: read body: %w", method, shown, err)
+	}
+	return resp, raw, truncated, dur, nil
+}
+
+// newRequest avoids handing http.NewRequest a typed nil reader, which it
+// would take for a body.
+func newRequest(ctx context.Context, method string, u *url.URL, body *bytes.Reader) (*http.Request, error) {
+	if body == nil {
+		return http.NewRequestWithContext(ctx, method, u.String(), nil)
+	}
+	return http.NewRequestWithContext(ctx, method, u.String(), body)
+}
+
+// reserve takes one request from the budget; max <= 0 is unlimited.
+func (s *shared) reserve(max int) bool {
+	if max <= 0 {
+		return true
+	}
+	return s.reserved.Add(1) <= int64(max)
+}
+
+// header builds what is sent: global headers, then the identity's, then
+// the request's own, each replacing same-named ones before it.
+func (c *Client) header(req *scan.Request) (http.Header, error) {
+	h := make(http.Header, len(c.cfg.Header)+len(req.Header)+1)
+	for k, v := range c.cfg.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	if req.Identity != "" {
+		id, ok := c.s.identities[req.Identity]
+		if !ok {
+			return nil, fmt.Errorf("unknown identity %q", req.Identity)
+		}
+		for k, v := range id.Headers {
+			h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+		}
+	}
+	for k, v := range req.Header {
+		if len(v) == 0 {
+			delete(h, http.CanonicalHeaderKey(k))
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{c.cfg.UserAgent}
+	}
+	return h, nil
+}
+
+// resolve turns a request path into a URL in scope. A path is joined onto
+// the base path without cleaning, so "..", "%2e" and double slashes reach
+// the target as the check wrote them.
+func (c *Client) resolve(p string, q url.Values) (*url.URL, error) {
+	if c.base == nil || c.base.Host == "" {
+		return nil, errors.New("engine: no base URL")
+	}
+	var u *url.URL
+	if hasScheme(p) {
+		parsed, err := url.Parse(p)
+		if err != nil {
+			return nil, fmt.Errorf("parse request URL: %w", err)
+		}
+		if !sameOrigin(parsed, c.base) {
+			return nil, fmt.Errorf("%s: %w", redact.URL(p), scan.ErrOutOfScope)
+		}
+		u = parsed
+	} else {
+		path := strings.TrimSuffix(c.base.EscapedPath(), "/")
+		switch {
+		case p == "":
+			path = c.base.EscapedPath()
+		case strings.HasPrefix(p, "/"):
+			path += p
+		default:
+			path += "/" + p
+		}
+		if path == "" {
+			path = "/"
+		}
+		parsed, err := url.Parse(c.base.Scheme + "://" + c.base.Host + path)
+		if err != nil {
+			return nil, fmt.Errorf("parse request path %q: %w", p, err)
+		}
+		u = parsed
+	}
+	if len(q) > 0 {
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += q.Encode()
+	}
+	return u, nil
+}
+
+// hasScheme reports whether p starts with "scheme:", making it an absolute
+// URL rather than a path.
+func hasScheme(p string) bool {
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
+		switch {
+		case ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z':
+		case i > 0 && (ch >= '0' && ch <= '9' || ch == '+' || ch == '-' || ch == '.'):
+		case ch == ':':
+			return i > 0 && strings.HasPrefix(p[i:], "://")
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// sameOrigin compares scheme, host and port, filling in default ports.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// retryDelay is how long to wait before retrying a 429 or 503: the
+// server's Retry-After (seconds or an HTTP date) when given, else an
+// exponential backoff; never more than maxRetryWait.
+func retryDelay(h http.Header, attempt int, now time.Time) time.Duration {
+	d := firstBackoff << min(attempt, 10)
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil {
+			d = time.Duration(max(secs, 0)) * time.Second
+			if secs > int(maxRetryWait/time.Second) {
+				d = maxRetryWait
+			}
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = max(t.Sub(now), 0)
+		}
+	}
+	return min(d, maxRetryWait)
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,405 @@
+// Package pipeline runs one scan from start to finish: it checks the target
+// is reachable, builds the operation inventory (from a spec, a discovered
+// spec or a crawl), probes the inventory, runs the selected checks through
+// the engine, then fingerprints the stack, attaches remediation and scores
+// the result. The CLI, the demo and (later) the server all scan through it.
+package pipeline
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/merlonsec/merlon/internal/engine"
+	"github.com/merlonsec/merlon/internal/fill"
+	"github.com/merlonsec/merlon/internal/fingerprint"
+	"github.com/merlonsec/merlon/internal/remedy"
+	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/score"
+)
+
+// InputError is an error caused by what the user gave (a malformed URL, a
+// spec that does not parse): the CLI maps it to the usage exit code.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func badInput(format string, args ...any) error {
+	return &InputError{Err: fmt.Errorf(format, args...)}
+}
+
+// ErrUnreachable marks a target that gave no HTTP answer at all.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Config is one scan's settings. The zero value of each limit takes the
+// profile's default (see Defaults).
+type Config struct {
+	// Target is the URL given on the command line. Its scheme, host and
+	// port are the scope of the scan.
+	Target *url.URL
+	// BaseURL, when set, is the URL operation paths are joined onto; it
+	// must share Target's origin. See docs/usage.md for the precedence.
+	BaseURL *url.URL
+	// Spec is a file path or URL; empty means look for one, then crawl.
+	Spec string
+
+	Profile     scan.Profile
+	Active      bool
+	Headers     http.Header
+	Identities  []scan.Identity
+	Rate        float64
+	Concurrency int
+	Timeout     time.Duration
+	MaxRequests int
+	MaxTime     time.Duration
+	Insecure    bool
+
+	// Checks are the checks to run, already selected.
+	Checks []scan.Check
+	// Logger receives write-request logs and debug detail; nil discards.
+	Logger *slog.Logger
+	// Progress, when set, is called from the scan's goroutines as it advances.
+	Progress func(Progress)
+	// ToolVersion goes into the report.
+	ToolVersion string
+}
+
+// Progress is a snapshot of a running scan.
+type Progress struct {
+	Phase       string // "preflight", "inventory", "checks", "done"
+	Requests    int64
+	ChecksDone  int
+	ChecksTotal int
+}
+
+// Limits are a profile's defaults.
+type Limits struct {
+	MaxRequests int
+	MaxTime     time.Duration
+	// InventoryOps caps the operations probed in the inventory pass.
+	InventoryOps int
+	// CrawlPages caps discovery when there is no spec.
+	CrawlPages int
+}
+
+// Defaults returns the limits of a profile. Quick is meant to finish well
+// under a minute on a typical API; deep sends much more.
+func Defaults(p scan.Profile) Limits {
+	switch p {
+	case scan.Quick:
+		return Limits{MaxRequests: 1000, MaxTime: 45 * time.Second, InventoryOps: 150, CrawlPages: 30}
+	case scan.Deep:
+		return Limits{MaxRequests: 50000, MaxTime: 30 * time.Minute, InventoryOps: 1 << 30, CrawlPages: 500}
+	default:
+		return Limits{MaxRequests: 10000, MaxTime: 10 * time.Minute, InventoryOps: 2000, CrawlPages: 100}
+	}
+}
+
+// ParseTarget checks a URL given as a scan target. It must be absolute
+// http or https with a host.
+func ParseTarget(raw string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, badInput("empty target URL")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, badInput("invalid target URL %q: %v", raw, unwrapURLError(err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return nil, badInput("target URL %q has no scheme; use http:// or https://", raw)
+	default:
+		return nil, badInput("unsupported scheme %q in %q; Merlon scans http:// and https:// APIs", u.Scheme, raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, badInput("target URL %q has no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := parsePort(p); err != nil || n == 0 {
+			return nil, badInput("invalid port %q in %q", p, raw)
+		}
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Fragment = ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+func parsePort(p string) (int, error) {
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return 0, errors.New("not a number")
+		}
+		n = n*10 + int(c-'0')
+		if n > 65535 {
+			return 0, errors.New("out of range")
+		}
+	}
+	return n, nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Run performs one scan. It returns a report whenever the scan got as far
+// as running checks, even when ctx was cancelled midway (the report is then
+// marked Interrupted); it returns an error when the scan could not start.
+func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
+	if cfg.Target == nil {
+		return nil, badInput("no target URL")
+	}
+	if cfg.Profile == "" {
+		cfg.Profile = scan.Standard
+	}
+	lim := Defaults(cfg.Profile)
+	if cfg.MaxRequests == 0 {
+		cfg.MaxRequests = lim.MaxRequests
+	}
+	if cfg.MaxTime == 0 {
+		cfg.MaxTime = lim.MaxTime
+	}
+	started := time.Now()
+	rep := &scan.Report{
+		SchemaVersion: scan.SchemaVersion,
+		Tool:          scan.Tool{Name: "merlon", Version: cfg.ToolVersion},
+		Target:        cfg.Target.String(),
+		Profile:       cfg.Profile,
+		Active:        cfg.Active,
+		StartedAt:     started.UTC(),
+		Findings:      []scan.Finding{},
+	}
+
+	// The wall-clock budget covers everything after the start.
+	ctx, cancel := context.WithTimeout(ctx, cfg.MaxTime)
+	defer cancel()
+
+	det := &fingerprint.Detector{}
+	values := &scan.ValueBank{}
+	var requests atomic.Int64
+	var progressMu sync.Mutex
+	prog := Progress{Phase: "preflight"}
+	report := func(update func(*Progress)) {
+		if cfg.Progress == nil {
+			return
+		}
+		progressMu.Lock()
+		update(&prog)
+		prog.Requests = requests.Load()
+		p := prog
+		progressMu.Unlock()
+		cfg.Progress(p)
+	}
+	observe := func(ex *scan.Exchange) {
+		requests.Add(1)
+		det.Observe(ex)
+		if isJSON(ex.Response.Header) {
+			fill.Harvest(values, ex.Response.Raw)
+		}
+		report(func(*Progress) {})
+	}
+
+	client := engine.New(engine.Config{
+		BaseURL:     cfg.Target,
+		Active:      cfg.Active,
+		Rate:        cfg.Rate,
+		Concurrency: cfg.Concurrency,
+		Timeout:     cfg.Timeout,
+		MaxRequests: cfg.MaxRequests,
+		Header:      cfg.Headers,
+		Identities:  cfg.Identities,
+		UserAgent:   "merlon/" + cfg.ToolVersion,
+		Insecure:    cfg.Insecure,
+		Logger:      cfg.Logger,
+		Observer:    observe,
+	})
+
+	if err := preflight(ctx, client, cfg.Target); err != nil {
+		return nil, err
+	}
+
+	report(func(p *Progress) { p.Phase = "inventory" })
+	inv, err := inventory(ctx, cfg, client, values, lim)
+	if err != nil {
+		return nil, err
+	}
+	rep.Spec = inv.spec
+	rep.Warnings = append(rep.Warnings, inv.warnings...)
+
+	target := &scan.Target{
+		BaseURL:    inv.base,
+		Operations: inv.ops,
+		Spec:       inv.spec,
+		Identities: cfg.Identities,
+		Active:     cfg.Active,
+		Profile:    cfg.Profile,
+		Values:     values,
+	}
+	// The checks talk to a client rooted at the API base, which may carry
+	// a path prefix from the spec's servers.
+	checkClient := client
+	if inv.base.String() != cfg.Target.String() {
+		checkClient = client.WithBase(inv.base)
+	}
+
+	probeInventory(ctx, checkClient, target, lim.InventoryOps, cfg.Concurrency)
+	target.Stack = det.Stack()
+
+	report(func(p *Progress) { p.Phase = "checks"; p.ChecksTotal = len(cfg.Checks) })
+	findings, results := engine.RunChecks(ctx, target, cfg.Checks, checkClient, engine.RunOptions{
+		OnDone: func(scan.CheckResult) { report(func(p *Progress) { p.ChecksDone++ }) },
+	})
+
+	rep.Stack = det.Stack()
+	for i := range findings {
+		if findings[i].Remediation == "" {
+			findings[i].Remediation = remedy.For(findings[i].CheckID, rep.Stack)
+		}
+	}
+	rep.Findings = findings
+	rep.Checks = results
+	rep.Coverage = client.Coverage(target.Operations)
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the time budget (--max-time %s) ran out before every check finished", cfg.MaxTime))
+		}
+	}
+	if rep.Coverage.BudgetExhausted {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the request budget (--max-requests %d) ran out; some checks saw only part of the API", cfg.MaxRequests))
+	}
+	rep.Score = score.Compute(rep.Findings, rep.Coverage)
+	rep.FinishedAt = time.Now().UTC()
+	report(func(p *Progress) { p.Phase = "done" })
+	return rep, nil
+}
+
+func isJSON(h http.Header) bool {
+	ct := strings.ToLower(h.Get("Content-Type"))
+	return strings.Contains(ct, "json")
+}
+
+// preflight proves the target answers HTTP at all, so that a typo in the
+// URL is an error and not an empty report.
+func preflight(ctx context.Context, c *engine.Client, target *url.URL) error {
+	_, err := c.Do(ctx, &scan.Request{Method: http.MethodGet, Path: target.String(), NoRedirect: true})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: %s", ErrUnreachable, describeNetError(target, err))
+}
+
+// describeNetError turns a transport error into one line that says what
+// went wrong and what to try.
+func describeNetError(target *url.URL, err error) string {
+	host := target.Host
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid):
+		return fmt.Sprintf("TLS certificate of %s is not trusted (%v); fix the certificate or pass --insecure to scan anyway", host, rootCause(err))
+	case errors.As(err, &recordErr):
+		return fmt.Sprintf("%s does not speak TLS; did you mean http:// instead of https://?", host)
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("cannot resolve host %q; check the target URL", target.Hostname())
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Sprintf("%s did not answer in time; is the API running? (raise --timeout for slow APIs)", host)
+	case errors.As(err, &opErr):
+		return fmt.Sprintf("cannot connect to %s (%v); is the API running and the port right?", host, rootCause(err))
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return fmt.Sprintf("%s answers plain HTTP; use http:// instead of https://", host)
+	}
+	return fmt.Sprintf("cannot reach %s: %v", host, rootCause(err))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// probeInventory sends one request to each GET operation (collections
+// first, so their IDs fill the item paths), bounded by limit. It harvests
+// values for the checks and measures how much of the API answers.
+func probeInventory(ctx context.Context, h scan.Requester, t *scan.Target, limit, concurrency int) {
+	var gets []*scan.Operation
+	for _, op := range t.Operations {
+		if op.Method == http.MethodGet {
+			gets = append(gets, op)
+		}
+	}
+	sort.SliceStable(gets, func(i, j int) bool {
+		return len(scan.PathParams(gets[i].Path)) < len(scan.PathParams(gets[j].Path))
+	})
+	if len(gets) > limit {
+		gets = gets[:limit]
+	}
+	if concurrency <= 0 {
+		concurrency = 8
+	}
+	// Collections go first, in their own wave, so item paths can use the
+	// IDs they return.
+	split := len(gets)
+	for i, op := range gets {
+		if len(scan.PathParams(op.Path)) > 0 {
+			split = i
+			break
+		}
+	}
+	for _, wave := range [][]*scan.Operation{gets[:split], gets[split:]} {
+		sem := make(chan struct{}, concurrency)
+		var wg sync.WaitGroup
+		for _, op := range wave {
+			if ctx.Err() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(op *scan.Operation) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				// Errors are counted by the engine; a failed probe only
+				// lowers coverage.
+				_, _ = h.Do(ctx, fill.Request(op, t.Values))
+			}(op)
+		}
+		wg.Wait()
+	}
+}

@@ -1,0 +1,87 @@
+package remedy_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/merlonsec/merlon/internal/checks"
+	"github.com/merlonsec/merlon/internal/remedy"
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+// text reads a remediation file as For returns it.
+func text(t *testing.T, id, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("texts", id, name+".md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestEveryCheckHasGenericText fails when a check is registered without
+// remediation, so a new check cannot ship without one.
+func TestEveryCheckHasGenericText(t *testing.T) {
+	for _, c := range checks.All() {
+		id := c.Meta().ID
+		if got := remedy.For(id, scan.Stack{}); got == "" {
+			t.Errorf("For(%q, no stack) = \"\", want texts/%s/generic.md", id, id)
+		}
+		if got, want := remedy.For(id, scan.Stack{Framework: "no-such-framework"}), text(t, id, "generic"); got != want {
+			t.Errorf("For(%q, unknown framework) is not the generic text", id)
+		}
+	}
+}
+
+func TestForFallback(t *testing.T) {
+	const errs = "exposure.error-disclosure"
+	tests := []struct {
+		name  string
+		id    string
+		stack scan.Stack
+		want  string // file under texts/<id>/, "" for no text
+	}{
+		{"framework and datastore", errs, scan.Stack{Framework: "express", Datastore: "mongodb"}, "express-mongodb"},
+		{"names in any case", errs, scan.Stack{Framework: "Express", Datastore: "MongoDB"}, "express-mongodb"},
+		{"framework when no pair text", errs, scan.Stack{Framework: "express", Datastore: "postgresql"}, "express"},
+		{"framework alone", errs, scan.Stack{Framework: "flask"}, "flask"},
+		{"generic for unknown framework", errs, scan.Stack{Framework: "phoenix", Datastore: "mongodb"}, "generic"},
+		{"generic for datastore alone", errs, scan.Stack{Datastore: "mongodb"}, "generic"},
+		{"generic for empty stack", "misconfig.cors", scan.Stack{}, "generic"},
+		{"unknown check", "nosuch.check", scan.Stack{Framework: "flask"}, ""},
+		{"empty check", "", scan.Stack{}, ""},
+		{"no escape through the check ID", "../remedy", scan.Stack{}, ""},
+		{"no escape through the framework", "misconfig.cors", scan.Stack{Framework: "../misconfig.cors/flask"}, "generic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := ""
+			if tt.want != "" {
+				want = text(t, tt.id, tt.want)
+			}
+			if got := remedy.For(tt.id, tt.stack); got != want {
+				t.Errorf("For(%q, %+v) = %.50q…, want texts/%s/%s.md", tt.id, tt.stack, got, tt.id, tt.want)
+			}
+		})
+	}
+}
+
+// TestTextsBelongToChecks catches a text directory whose check was renamed
+// or removed, which For would never reach.
+func TestTextsBelongToChecks(t *testing.T) {
+	known := make(map[string]bool)
+	for _, c := range checks.All() {
+		known[c.Meta().ID] = true
+	}
+	dirs, err := os.ReadDir("texts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !known[d.Name()] {
+			t.Errorf("texts/%s matches no registered check", d.Name())
+		}
+	}
+}

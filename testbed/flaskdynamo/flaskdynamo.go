@@ -1,0 +1,322 @@
+// Package flaskdynamo starts Merlon's Flask + DynamoDB testbed for tests: a
+// real Flask app on boto3, backed by dynalite, an in-memory DynamoDB
+// emulator, with one variant of a user API per start (see
+// testbed/flask-dynamodb/README.md).
+//
+// Each Start runs its own emulator, so tests never share state and may run
+// in parallel. The processes live in their own process groups and are
+// killed when the test ends, or when the test binary dies.
+package flaskdynamo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Python is the interpreter the testbed runs on: Debian's, because Flask and
+// boto3 come from Debian packages, not from whatever python3 is on PATH.
+const Python = "/usr/bin/python3"
+
+// readyTimeout bounds how long Start waits for both processes to serve.
+const readyTimeout = 20 * time.Second
+
+// Variants returns the names MERLON_VARIANT accepts, in a stable order.
+func Variants() []string {
+	return []string{"vulnerable", "fixed", "nested", "keychange", "echo", "storeall"}
+}
+
+// Dir returns the absolute path of testbed/flask-dynamodb. It is found from
+// this source file, so that tests in any package, run from any directory,
+// reach the same testbed.
+func Dir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return filepath.Join("testbed", "flask-dynamodb")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "flask-dynamodb")
+}
+
+// FixedRoutesPath returns the path of fixed_routes.py, the fixed variant's
+// create and update handlers, which Merlon's remediation text quotes.
+func FixedRoutesPath() string {
+	return filepath.Join(Dir(), "fixed_routes.py")
+}
+
+func dynaliteBin() string {
+	return filepath.Join(Dir(), "node_modules", ".bin", "dynalite")
+}
+
+// available caches Available: the check starts a Python interpreter.
+var available = sync.OnceValue(func() error {
+	var missing []string
+	if err := exec.Command(Python, "-c", "import flask, boto3").Run(); err != nil {
+		missing = append(missing, Python+" with flask and boto3 (Debian python3-flask, python3-boto3)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = append(missing, "node (Debian nodejs)")
+	}
+	if _, err := os.Stat(dynaliteBin()); err != nil {
+		missing = append(missing, "dynalite in "+filepath.Join(Dir(), "node_modules")+" (npm ci)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("flask-dynamodb testbed unavailable: missing %s; run make deps (testbed/flask-dynamodb/install.sh)",
+			strings.Join(missing, ", "))
+	}
+	return nil
+})
+
+// Available reports whether the testbed can start on this machine: nil when
+// /usr/bin/python3 imports flask and boto3, node is on PATH and dynalite is
+// installed, otherwise an error naming what is missing.
+func Available() error {
+	return available()
+}
+
+// App is one running variant of the testbed.
+type App struct {
+	// URL is the app's base URL, http://127.0.0.1:port, without a slash.
+	URL string
+	// Variant is the MERLON_VARIANT the app runs.
+	Variant string
+	// DynamoEndpoint is the URL of the app's own dynalite, for tests that
+	// want to look at the table without going through the app.
+	DynamoEndpoint string
+}
+
+// Start runs a fresh emulator and the given variant of the app on free
+// 127.0.0.1 ports, waits until the app serves /openapi.json, and stops both
+// when t ends. When the testbed is not installed, Start skips t, or fails it
+// if the environment sets CI or MERLON_REQUIRE_TESTBED.
+func Start(t testing.TB, variant string) *App {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	// A free port can be taken between choosing it and binding it, so a
+	// start whose process died early is tried again on new ports.
+	var err error
+	for range 3 {
+		var app *App
+		var procs []*process
+		app, procs, err = start(variant)
+		if err == nil {
+			t.Cleanup(func() {
+				for _, p := range procs {
+					p.stop()
+				}
+			})
+			return app
+		}
+		if !errors.Is(err, errExited) {
+			break
+		}
+	}
+	t.Fatalf("start flask-dynamodb testbed %q: %v", variant, err)
+	return nil
+}
+
+var errExited = errors.New("process exited")
+
+// start launches dynalite and the app. On error, both are already stopped
+// and the error carries their output.
+func start(variant string) (app *App, procs []*process, err error) {
+	deadline := time.Now().Add(readyTimeout)
+	defer func() {
+		if err != nil {
+			for _, p := range procs {
+				p.stop()
+				err = fmt.Errorf("%w\n--- %s output ---\n%s", err, p.name, p.out.String())
+			}
+		}
+	}()
+
+	dynPort, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	dyn, err := launch("dynalite", exec.Command(dynaliteBin(),
+		"--host", "127.0.0.1", "--port", strconv.Itoa(dynPort), "--createTableMs", "0"))
+	if err != nil {
+		return nil, nil, err
+	}
+	procs = append(procs, dyn)
+	dynAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(dynPort))
+	if err := waitFor(dyn, deadline, func() bool {
+		c, err := net.DialTimeout("tcp", dynAddr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}); err != nil {
+		return nil, procs, fmt.Errorf("dynalite on %s: %w", dynAddr, err)
+	}
+
+	appPort, err := freePort()
+	if err != nil {
+		return nil, procs, err
+	}
+	cmd := exec.Command(Python, "-u", "app.py")
+	cmd.Dir = Dir()
+	cmd.Env = append(os.Environ(),
+		"MERLON_VARIANT="+variant,
+		"PORT="+strconv.Itoa(appPort),
+		"DYNAMO_ENDPOINT=http://"+dynAddr,
+		"PYTHONDONTWRITEBYTECODE=1",
+	)
+	flask, err := launch("flask app", cmd)
+	if err != nil {
+		return nil, procs, err
+	}
+	procs = append(procs, flask)
+	app = &App{
+		URL:            "http://127.0.0.1:" + strconv.Itoa(appPort),
+		Variant:        variant,
+		DynamoEndpoint: "http://" + dynAddr,
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	if err := waitFor(flask, deadline, func() bool {
+		resp, err := client.Get(app.URL + "/openapi.json")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode == http.StatusOK
+	}); err != nil {
+		return nil, procs, fmt.Errorf("flask app on %s: %w", app.URL, err)
+	}
+	return app, procs, nil
+}
+
+// waitFor polls ready until it holds, p exits or the deadline passes.
+func waitFor(p *process, deadline time.Time, ready func() bool) error {
+	for {
+		if ready() {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w: %v", errExited, p.waitErr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v", readyTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// process is one started child and what it wrote.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	out     *tail
+	done    chan struct{} // closed when the process has been waited for
+	waitErr error         // set before done is closed
+	once    sync.Once
+}
+
+func launch(name string, cmd *exec.Cmd) (*process, error) {
+	p := &process{name: name, cmd: cmd, out: &tail{max: 64 << 10}, done: make(chan struct{})}
+	cmd.Stdout = p.out
+	cmd.Stderr = p.out
+	cmd.SysProcAttr = sysProcAttr()
+	// Output pipes stay open while any child holds them; do not let Wait
+	// hang on them once the process itself is gone.
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop kills the process's whole group and waits for it.
+func (p *process) stop() {
+	p.once.Do(func() {
+		killGroup(p.cmd)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+}
+
+// tail keeps the last max bytes written to it, for failure messages.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tail) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(b), nil
+}
+
+func (w *tail) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
+}
+
+// GetUser reads a user through the app's GET /users/{username}, the same
+// read a client makes, and returns the stored item, or nil when the app
+// answers 404. Any other answer fails t.
+func (a *App) GetUser(t testing.TB, username string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(a.URL + "/users/" + url.PathEscape(username))
+	if err != nil {
+		t.Fatalf("GET user %q: %v", username, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET user %q: read body: %v", username, err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET user %q = %d %s, want 200 or 404", username, resp.StatusCode, body)
+	}
+	var user map[string]any
+	if err := json.Unmarshal(body, &user); err != nil {
+		t.Fatalf("GET user %q: decode %s: %v", username, body, err)
+	}
+	return user
+}
