@@ -146,7 +146,10 @@ func PathValue(p scan.Parameter, vals *scan.ValueBank) string {
 			return v
 		}
 	}
-	if p.Example != nil {
+	switch p.Example.(type) {
+	case nil, map[string]any, []any:
+		// An object or array is no value for one URL segment.
+	default:
 		return scalarString(p.Example)
 	}
 	s := p.Schema

@@ -254,6 +254,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Active:     cfg.Active,
 		Profile:    cfg.Profile,
 		Values:     values,
+		Notes:      &scan.Notes{},
 	}
 	// The checks talk to a client rooted at the API base, which may carry
 	// a path prefix from the spec's servers.
@@ -278,6 +279,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	}
 	rep.Findings = findings
 	rep.Checks = results
+	rep.Warnings = append(rep.Warnings, target.Notes.All()...)
 	rep.Coverage = client.Coverage(target.Operations)
 	if ctx.Err() != nil {
 		rep.Interrupted = true

@@ -30,6 +30,9 @@ type Target struct {
 	// Values holds parameter values harvested from responses, by parameter
 	// name, so that later requests can fill path parameters with real IDs.
 	Values *ValueBank
+	// Notes collects what checks have to say about the scan itself (for
+	// example, objects an active probe could not clean up).
+	Notes *Notes
 }
 
 // SpecInfo records the spec a target's operations came from.

@@ -58,3 +58,32 @@ func (b *ValueBank) All(name string) []string {
 	defer b.mu.Unlock()
 	return append([]string(nil), b.vals[name]...)
 }
+
+// Notes collects remarks that checks make about the scan itself rather than
+// about the target's weaknesses, such as objects an active probe created
+// and could not delete. They end up in the report's warnings. It is safe for
+// concurrent use.
+type Notes struct {
+	mu    sync.Mutex
+	notes []string
+}
+
+// Add records a note.
+func (n *Notes) Add(note string) {
+	if n == nil || note == "" {
+		return
+	}
+	n.mu.Lock()
+	n.notes = append(n.notes, note)
+	n.mu.Unlock()
+}
+
+// All returns a copy of the notes in the order they were added.
+func (n *Notes) All() []string {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.notes...)
+}

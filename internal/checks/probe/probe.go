@@ -8,11 +8,11 @@
 package probe
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/merlonsec/merlon/internal/fill"
 	"github.com/merlonsec/merlon/internal/remedy"
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -58,60 +58,15 @@ func Gets(t *scan.Target, n int) []*scan.Operation {
 	return out
 }
 
-// Value returns a value to send for parameter p: one harvested from earlier
-// responses under the same name, else the parameter's example, its schema's
-// example, default or first enum value, else "1" — the one value most
-// APIs accept as an ID.
+// Value returns a value to send for parameter p, by fill.PathValue's
+// rules: a value harvested from earlier responses, else the spec's
+// examples and defaults, else a plausible value for the type.
 func Value(t *scan.Target, p scan.Parameter) string {
+	var vals *scan.ValueBank
 	if t != nil {
-		if v, ok := t.Values.Get(p.Name); ok {
-			return v
-		}
+		vals = t.Values
 	}
-	if s, ok := scalar(p.Example); ok {
-		return s
-	}
-	if sc := p.Schema; sc != nil {
-		if s, ok := scalar(sc.Example); ok {
-			return s
-		}
-		if s, ok := scalar(sc.Default); ok {
-			return s
-		}
-		for _, e := range sc.Enum {
-			if s, ok := scalar(e); ok {
-				return s
-			}
-		}
-		switch sc.Type {
-		case "boolean":
-			return "true"
-		case "string":
-			switch sc.Format {
-			case "uuid":
-				return "00000000-0000-4000-8000-000000000001"
-			case "date":
-				return "2024-01-01"
-			case "date-time":
-				return "2024-01-01T00:00:00Z"
-			}
-		}
-	}
-	return "1"
-}
-
-// scalar renders an example value usable in a URL; objects and arrays are
-// not.
-func scalar(v any) (string, bool) {
-	switch v := v.(type) {
-	case nil:
-		return "", false
-	case string:
-		return v, v != ""
-	case bool, int, int32, int64, float32, float64:
-		return fmt.Sprint(v), true
-	}
-	return "", false
+	return fill.PathValue(p, vals)
 }
 
 // Path fills op's path template. A parameter named in override takes that
