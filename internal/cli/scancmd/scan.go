@@ -96,7 +96,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
 	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
 	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding at or above this severity exists: critical, high, medium, low or info")
-	f.Float64Var(&opts.Rate, "rate", 50, "maximum requests per second (0 for no limit)")
+	f.Float64Var(&opts.Rate, "rate", 100, "maximum requests per second (0 for no limit)")
 	f.IntVarP(&opts.Concurrency, "concurrency", "c", 8, "maximum requests in flight")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "timeout of each request")
 	f.IntVar(&opts.MaxRequests, "max-requests", 0, "request budget for the whole scan (default: the profile's: quick 1000, standard 10000, deep 50000)")
