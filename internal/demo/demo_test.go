@@ -74,4 +74,3 @@ func TestUserCap(t *testing.T) {
 		t.Errorf("create past the cap = %d, want 507", code)
 	}
 }
-
