@@ -12,10 +12,10 @@ all: build
 build:
 	$(GO) build -o bin/merlon ./cmd/merlon
 
-# deps installs the real servers the tests scan: Flask + boto3 from Debian
-# and the dynalite DynamoDB emulator from npm. It is idempotent.
+# deps installs the real servers and tools the tests use (scripts/deps.sh):
+# Chromium, poppler-utils, Flask + boto3, Node.js and dynalite. Idempotent.
 deps:
-	bash testbed/flask-dynamodb/install.sh
+	sh scripts/deps.sh
 
 vet:
 	$(GO) vet ./...

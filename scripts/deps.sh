@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every real server and tool Merlon's tests use, on a Debian
+# machine, and only what is missing: headless Chromium (HTML report tests),
+# poppler-utils (pdftotext, PDF report tests), and the Flask + DynamoDB
+# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo="sudo"
+fi
+
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	$sudo apt-get update
+	# shellcheck disable=SC2086 # word splitting of the package list is wanted
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing
+fi
+
+sh "$root/testbed/flask-dynamodb/install.sh"
