@@ -12,6 +12,7 @@ import (
 
 	"github.com/merlonsec/merlon/internal/checks/exposure"
 	"github.com/merlonsec/merlon/internal/checks/misconfig"
+	"github.com/merlonsec/merlon/internal/checks/property"
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
@@ -23,6 +24,8 @@ func All() []scan.Check {
 		misconfig.CORS{},
 		misconfig.VersionDisclosure{},
 		exposure.ErrorDisclosure{},
+		property.MassAssignmentSurface{},
+		property.MassAssignment{},
 	}
 }
 

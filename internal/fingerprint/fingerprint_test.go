@@ -52,6 +52,9 @@ func TestStack(t *testing.T) {
 
 		{"boto dynamodb error", []*scan.Exchange{resp(500, nil, `{"error":"An error occurred (ValidationException) when calling the PutItem operation: One or more parameter values were invalid: Missing the key id in the item"}`)}, "", "dynamodb"},
 		{"java dynamodb error", []*scan.Exchange{resp(500, nil, `com.amazonaws.services.dynamodbv2.model.ConditionalCheckFailedException: The conditional request failed (Service: AmazonDynamoDBv2; Status Code: 400)`)}, "", "dynamodb"},
+		{"dynamodb key-update message passed on by a flask app", []*scan.Exchange{resp(400, []string{"Server: Werkzeug/2.2.2 Python/3.11.2"}, `{"error":"One or more parameter values were invalid: Cannot update attribute username. This attribute is part of the key"}`)}, "flask", "dynamodb"},
+		{"dynamodb missing-key message alone", []*scan.Exchange{resp(400, nil, `{"error":"One or more parameter values were invalid: Missing the key username in the item"}`)}, "", "dynamodb"},
+		{"dynamodb invalid-parameter wording", []*scan.Exchange{resp(400, nil, `{"error":"One or more parameter values were invalid"}`)}, "", "dynamodb"},
 		{"ValidationException alone is not dynamodb", []*scan.Exchange{resp(400, nil, `{"error":"ValidationException","message":"name is required"}`)}, "", ""},
 		{"mongo duplicate key", []*scan.Exchange{resp(500, nil, `{"message":"E11000 duplicate key error collection: shop.users index: email_1 dup key: { email: \"a@b.c\" }"}`)}, "", "mongodb"},
 		{"mongoose cast error", []*scan.Exchange{resp(500, nil, `{"message":"Cast to ObjectId failed for value \"abc\" (type string) at path \"_id\" for model \"Item\""}`)}, "", "mongodb"},

@@ -109,6 +109,12 @@ var rules = []*rule{
 	body(DynamoDB, 5, "DynamoDB SDK class", `com\.amazonaws\.dynamodb|com\.amazonaws\.services\.dynamodbv2`),
 	body(DynamoDB, 5, "DynamoDB-only exception", `ConditionalCheckFailedException|ProvisionedThroughputExceededException|TransactionCanceledException`),
 	body(DynamoDB, 5, "boto DynamoDB operation error", `when calling the (?:GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|TransactGetItems|TransactWriteItems) operation`),
+	// Messages of DynamoDB's ValidationException that apps pass on as
+	// their own error text, without the exception's name.
+	body(DynamoDB, 5, "DynamoDB key-update refusal", `Cannot update attribute [^.\s"]+\. This attribute is part of the key`),
+	body(DynamoDB, 4, "DynamoDB missing-key message", `Missing the key [^\s"]+ in the item`),
+	body(DynamoDB, 3, "DynamoDB invalid-parameter message", `One or more parameter values (?:were invalid|are not valid)`),
+	body(DynamoDB, 4, "DynamoDB expression error", `Invalid (?:UpdateExpression|ConditionExpression|KeyConditionExpression|ProjectionExpression|FilterExpression): `),
 	body(DynamoDB, 2, "DynamoDB named", `(?i)\bdynamodb\b`),
 	body(DynamoDB, 1, "ValidationException", `\bValidationException\b`),
 	body(DynamoDB, 1, "botocore", `\bbotocore\b`),

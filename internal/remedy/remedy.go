@@ -10,13 +10,24 @@ package remedy
 import (
 	"embed"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
+// The Flask + DynamoDB mass-assignment text quotes the testbed's fixed
+// routes, the very code the fixed variant runs. The copy under texts is
+// refreshed by go generate, and TestFixedRoutesCopy fails when it drifts.
+//go:generate cp ../../testbed/flask-dynamodb/fixed_routes.py texts/property.mass-assignment/fixed_routes.py
+
 //go:embed texts
 var texts embed.FS
+
+// includeRe matches a line "{{include <check-id>/<file>}}", which For
+// replaces with that embedded file, so that a text can quote code kept in
+// one place.
+var includeRe = regexp.MustCompile(`(?m)^\{\{include ([A-Za-z0-9._-]+)/([A-Za-z0-9._-]+)\}\}$`)
 
 // For returns the remediation for checkID on a target with stack st: the
 // text for its framework and datastore together, else for its framework,
@@ -39,10 +50,26 @@ func For(checkID string, st scan.Stack) string {
 		}
 		b, err := texts.ReadFile(path.Join("texts", id, n+".md"))
 		if err == nil {
-			return strings.TrimSpace(string(b))
+			return strings.TrimSpace(expand(string(b)))
 		}
 	}
 	return ""
+}
+
+// expand replaces include lines with the files they name, leaving a line
+// that names no embedded file as it is.
+func expand(text string) string {
+	return includeRe.ReplaceAllStringFunc(text, func(line string) string {
+		m := includeRe.FindStringSubmatch(line)
+		if !safe(m[1]) || !safe(m[2]) {
+			return line
+		}
+		b, err := texts.ReadFile(path.Join("texts", m[1], m[2]))
+		if err != nil {
+			return line
+		}
+		return strings.TrimRight(string(b), "\n")
+	})
 }
 
 // safe reports whether s can name one file or directory of texts without

@@ -85,3 +85,37 @@ func TestTextsBelongToChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedRoutesCopy keeps one source for the Flask + DynamoDB fix: the
+// embedded copy must be the testbed's fixed_routes.py byte for byte (run
+// go generate ./internal/remedy after changing it), and the remediation
+// must quote it whole.
+func TestFixedRoutesCopy(t *testing.T) {
+	const id = "property.mass-assignment"
+	src, err := os.ReadFile(filepath.Join("..", "..", "testbed", "flask-dynamodb", "fixed_routes.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(filepath.Join("texts", id, "fixed_routes.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(copied) != string(src) {
+		t.Fatalf("texts/%s/fixed_routes.py differs from testbed/flask-dynamodb/fixed_routes.py; run go generate ./internal/remedy", id)
+	}
+	got := remedy.For(id, scan.Stack{Framework: "flask", Datastore: "dynamodb"})
+	if !strings.Contains(got, strings.TrimRight(string(src), "\n")) {
+		t.Errorf("For(%q, flask+dynamodb) does not quote fixed_routes.py whole", id)
+	}
+	if strings.Contains(got, "{{include") {
+		t.Errorf("For(%q, flask+dynamodb) left an include line unexpanded", id)
+	}
+	for _, want := range []string{"ExpressionAttributeNames", "ExpressionAttributeValues", "<username>", "attribute_not_exists"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("For(%q, flask+dynamodb) lacks %q", id, want)
+		}
+	}
+	if flask := remedy.For(id, scan.Stack{Framework: "flask"}); strings.Contains(flask, "put_item") {
+		t.Errorf("For(%q, flask) = the DynamoDB text, want the plain Flask one", id)
+	}
+}

@@ -5,7 +5,9 @@ Run it against an in-memory dynalite (see README.md):
     MERLON_VARIANT=vulnerable PORT=5000 DYNAMO_ENDPOINT=http://127.0.0.1:4567 \
         /usr/bin/python3 app.py
 
-MERLON_VARIANT is one of variants.VARIANTS. The routes every variant shares
+MERLON_VARIANT is one of variants.VARIANTS. MERLON_NO_SPEC=1 hides
+/openapi.json and makes GET / answer JSON links instead, as an API without
+a published spec does. The routes every variant shares
 live here; the write routes that differ live in fixed_routes.py (the fixed
 variant, and Merlon's quoted remediation) and variants.py (the flawed ones).
 
@@ -115,7 +117,7 @@ def scan_all(table, **kwargs):
             return items
 
 
-def create_app(variant, table):
+def create_app(variant, table, no_spec=False):
     if variant not in variants.VARIANTS:
         raise ValueError(
             f"unknown MERLON_VARIANT {variant!r}; want one of {', '.join(variants.VARIANTS)}"
@@ -140,9 +142,21 @@ def create_app(variant, table):
             return jsonify(error=message), 409
         return jsonify(error=f"{code}: {message}"), 500
 
-    @app.get("/openapi.json")
-    def openapi_json():
-        return jsonify(spec)
+    if no_spec:
+        # Like most real APIs: no published spec, and a root that links to
+        # the collections, which is all Merlon's discovery has to go on.
+        @app.get("/")
+        def index():
+            links = {"users": "/users"}
+            if variant != "storeall":
+                links["admin"] = "/admin/stats"
+            return jsonify(links)
+
+    else:
+
+        @app.get("/openapi.json")
+        def openapi_json():
+            return jsonify(spec)
 
     @app.get("/users")
     def list_users():
@@ -193,7 +207,7 @@ def main():
     endpoint = os.environ.get("DYNAMO_ENDPOINT", "http://127.0.0.1:4567")
     try:
         table = ensure_table(connect(endpoint))
-        app = create_app(variant, table)
+        app = create_app(variant, table, no_spec=os.environ.get("MERLON_NO_SPEC") == "1")
     except (RuntimeError, ValueError) as err:
         print(f"merlon testbed: {err}", file=sys.stderr)
         return 2

@@ -215,6 +215,16 @@ def spec(variant):
                 "operationId": "adminStats",
                 "summary": "Site statistics, for administrators only",
                 "security": [{"xUser": []}],
+                # The scheme says how callers are named; the parameter says
+                # it again where clients (and scanners) look for inputs.
+                "parameters": [
+                    {
+                        "name": "X-User",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
                 "responses": {
                     "200": reply("Statistics", "Stats"),
                     "403": reply("Caller is not an administrator", "Error"),

@@ -103,6 +103,21 @@ type App struct {
 // if the environment sets CI or MERLON_REQUIRE_TESTBED.
 func Start(t testing.TB, variant string) *App {
 	t.Helper()
+	return StartWith(t, variant, Options{})
+}
+
+// Options changes how StartWith runs the app.
+type Options struct {
+	// NoSpec runs the app with MERLON_NO_SPEC=1: it serves no
+	// /openapi.json, and GET / answers JSON links to its collections, as
+	// an API without a published spec does.
+	NoSpec bool
+}
+
+// StartWith is Start with options. Readiness is GET /openapi.json, or GET /
+// when opts.NoSpec is set.
+func StartWith(t testing.TB, variant string, opts Options) *App {
+	t.Helper()
 	if err := Available(); err != nil {
 		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
 			t.Fatal(err)
@@ -115,7 +130,7 @@ func Start(t testing.TB, variant string) *App {
 	for range 3 {
 		var app *App
 		var procs []*process
-		app, procs, err = start(variant)
+		app, procs, err = start(variant, opts)
 		if err == nil {
 			t.Cleanup(func() {
 				for _, p := range procs {
@@ -136,7 +151,7 @@ var errExited = errors.New("process exited")
 
 // start launches dynalite and the app. On error, both are already stopped
 // and the error carries their output.
-func start(variant string) (app *App, procs []*process, err error) {
+func start(variant string, opts Options) (app *App, procs []*process, err error) {
 	deadline := time.Now().Add(readyTimeout)
 	defer func() {
 		if err != nil {
@@ -180,6 +195,14 @@ func start(variant string) (app *App, procs []*process, err error) {
 		"DYNAMO_ENDPOINT=http://"+dynAddr,
 		"PYTHONDONTWRITEBYTECODE=1",
 	)
+	ready := "/openapi.json"
+	if opts.NoSpec {
+		cmd.Env = append(cmd.Env, "MERLON_NO_SPEC=1")
+		ready = "/"
+	} else {
+		// An inherited MERLON_NO_SPEC must not change what Start means.
+		cmd.Env = append(cmd.Env, "MERLON_NO_SPEC=")
+	}
 	flask, err := launch("flask app", cmd)
 	if err != nil {
 		return nil, procs, err
@@ -192,7 +215,7 @@ func start(variant string) (app *App, procs []*process, err error) {
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	if err := waitFor(flask, deadline, func() bool {
-		resp, err := client.Get(app.URL + "/openapi.json")
+		resp, err := client.Get(app.URL + ready)
 		if err != nil {
 			return false
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -559,5 +560,35 @@ func TestStartCleansUp(t *testing.T) {
 			c.Close()
 			t.Errorf("dial %s after the test ended succeeded, want the process gone", u.Host)
 		}
+	}
+}
+
+// TestNoSpec runs the app as an API without a published spec: no
+// /openapi.json, and a root that links to its collections.
+func TestNoSpec(t *testing.T) {
+	tests := []struct {
+		variant   string
+		wantLinks map[string]any
+	}{
+		{"vulnerable", map[string]any{"users": "/users", "admin": "/admin/stats"}},
+		{"storeall", map[string]any{"users": "/users"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.variant, func(t *testing.T) {
+			t.Parallel()
+			app := flaskdynamo.StartWith(t, tt.variant, flaskdynamo.Options{NoSpec: true})
+			if status, _ := call(t, app, http.MethodGet, "/openapi.json", nil); status != http.StatusNotFound {
+				t.Errorf("GET /openapi.json = %d, want 404 with NoSpec", status)
+			}
+			status, links := call(t, app, http.MethodGet, "/", nil)
+			if status != http.StatusOK || !reflect.DeepEqual(links, tt.wantLinks) {
+				t.Errorf("GET / = %d %v, want 200 %v", status, links, tt.wantLinks)
+			}
+		})
+	}
+	// Start, without options, still serves the spec.
+	app := flaskdynamo.Start(t, "fixed")
+	if status, _ := call(t, app, http.MethodGet, "/openapi.json", nil); status != http.StatusOK {
+		t.Errorf("Start: GET /openapi.json = %d, want 200", status)
 	}
 }

@@ -10,7 +10,7 @@ func TestStartUnknownVariant(t *testing.T) {
 	if err := Available(); err != nil {
 		t.Skip(err)
 	}
-	app, procs, err := start("nonesuch")
+	app, procs, err := start("nonesuch", Options{})
 	if err == nil {
 		for _, p := range procs {
 			p.stop()

@@ -1,0 +1,148 @@
+package property_test
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/merlonsec/merlon/internal/checks/checktest"
+	"github.com/merlonsec/merlon/internal/checks/property"
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+func byOpLoc(fs []scan.Finding) map[string]scan.Finding {
+	m := make(map[string]scan.Finding)
+	for _, f := range fs {
+		m[f.Operation+" @ "+f.Location] = f
+	}
+	return m
+}
+
+func TestMassAssignmentVulnerable(t *testing.T) {
+	api := newUserAPI("vulnerable")
+	fs := checktest.Run(t, property.MassAssignment{}, api.Handler(), checktest.WithActive(), checktest.WithOperations(userOps()...))
+	got := byOpLoc(fs)
+	tests := []struct {
+		key  string
+		sev  scan.Severity
+		conf scan.Confidence
+	}{
+		{"PATCH /users/{username} @ is_admin", scan.High, scan.Confirmed},
+		{"PATCH /users/{username} @ role", scan.High, scan.Confirmed},
+		{"PATCH /users/{username} @ credits", scan.High, scan.Confirmed},
+		{"POST /users @ is_admin", scan.High, scan.Confirmed},
+		{"PATCH /users/{username} @ merlon_canary_* (unknown attribute)", scan.Medium, scan.Confirmed},
+		{"POST /users @ merlon_canary_* (unknown attribute)", scan.Medium, scan.Confirmed},
+		{"GET /admin/stats @ X-User via PATCH /users/{username}", scan.Critical, scan.Confirmed},
+	}
+	for _, tt := range tests {
+		f, ok := got[tt.key]
+		if !ok {
+			t.Errorf("no finding %q; have %v", tt.key, checktest.Locations(fs))
+			continue
+		}
+		if f.Severity != tt.sev || f.Confidence != tt.conf {
+			t.Errorf("%s = %v/%v, want %v/%v", tt.key, f.Severity, f.Confidence, tt.sev, tt.conf)
+		}
+	}
+	// The escalation's evidence is the whole sequence, in order.
+	esc := got["GET /admin/stats @ X-User via PATCH /users/{username}"]
+	var seq []string
+	for _, e := range esc.Evidence {
+		seq = append(seq, e.Request.Method+" "+strings.SplitN(e.Request.URL, "/", 4)[3]+" "+http.StatusText(e.Response.Status))
+	}
+	want := []string{"POST users Created", "GET users/merlon-", "GET admin/stats Forbidden", "PATCH users/merlon-", "GET users/merlon-", "GET admin/stats OK"}
+	if len(seq) != len(want) {
+		t.Fatalf("escalation evidence = %q, want %d exchanges like %q", seq, len(want), want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(seq[i], want[i]) {
+			t.Errorf("escalation evidence[%d] = %q, want %q…", i, seq[i], want[i])
+		}
+	}
+	if n := api.count(); n != 1 {
+		t.Errorf("users left after the check = %d, want 1 (only the seeded alice)", n)
+	}
+}
+
+// TestMassAssignmentCleanTwins: APIs that do not store what they should
+// not give no finding, whether they drop, reject, or merely echo extras.
+func TestMassAssignmentCleanTwins(t *testing.T) {
+	for _, mode := range []string{"fixed", "strict", "echo"} {
+		t.Run(mode, func(t *testing.T) {
+			api := newUserAPI(mode)
+			fs := checktest.Run(t, property.MassAssignment{}, api.Handler(), checktest.WithActive(), checktest.WithOperations(userOps()...))
+			checktest.None(t, fs)
+			if n := api.count(); n != 1 {
+				t.Errorf("users left after the check = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestMassAssignmentBudget counts what the check sends: fixed costs per
+// resource plus a bounded number per probed field, as docs/checks.md says.
+func TestMassAssignmentBudget(t *testing.T) {
+	tests := []struct {
+		mode string
+		max  int
+	}{
+		// vulnerable: create, read, admin, 2×(update, read), admin, 2×(key update)…,
+		// 2×(create, read), deletes: independent of the number of fields.
+		{"vulnerable", 20},
+		// strict: every grouped write is refused, so one field per write,
+		// at most 8 updates and 4 creates.
+		{"strict", 30},
+		{"fixed", 14},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			var n, writes atomic.Int64
+			obs := func(ex *scan.Exchange) {
+				n.Add(1)
+				if ex.Request.Method != http.MethodGet {
+					writes.Add(1)
+				}
+			}
+			checktest.Run(t, property.MassAssignment{}, newUserAPI(tt.mode).Handler(), checktest.WithActive(),
+				checktest.WithOperations(userOps()...), checktest.WithObserver(obs))
+			t.Logf("%s: %d requests, %d writes", tt.mode, n.Load(), writes.Load())
+			if got := int(n.Load()); got > tt.max || got < 4 {
+				t.Errorf("requests = %d, want between 4 and %d", got, tt.max)
+			}
+		})
+	}
+}
+
+// TestMassAssignmentCleanupNote: with no DELETE, every created object is
+// named in a note.
+func TestMassAssignmentCleanupNote(t *testing.T) {
+	var ops []*scan.Operation
+	for _, op := range userOps() {
+		if op.Method != http.MethodDelete {
+			ops = append(ops, op)
+		}
+	}
+	api := newUserAPI("fixed")
+	notes := &scan.Notes{}
+	checktest.Run(t, noteCheck{notes}, api.Handler(), checktest.WithActive(), checktest.WithOperations(ops...))
+	left := api.count() - 1
+	if got := len(notes.All()); left == 0 || got != left {
+		t.Errorf("notes = %q for %d objects left, want one per object", notes.All(), left)
+	}
+	for _, n := range notes.All() {
+		if !strings.Contains(n, "/users/merlon-") || !strings.Contains(n, "POST /users") {
+			t.Errorf("note %q does not name the object and how it was created", n)
+		}
+	}
+}
+
+// noteCheck runs MassAssignment with a target that collects notes.
+type noteCheck struct{ notes *scan.Notes }
+
+func (c noteCheck) Meta() scan.Meta { return property.MassAssignment{}.Meta() }
+func (c noteCheck) Run(ctx contextT, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
+	t.Notes = c.notes
+	return property.MassAssignment{}.Run(ctx, t, h)
+}
