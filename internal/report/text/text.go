@@ -73,6 +73,9 @@ func (t *Renderer) Render(w io.Writer, rep *scan.Report) error {
 type printer struct {
 	Renderer
 	buf bytes.Buffer
+	// fixes maps a remediation text to the first finding that showed it, so
+	// that a check with many findings prints its (often long) fix once.
+	fixes map[string]int
 }
 
 func (p *printer) printf(format string, args ...any) { fmt.Fprintf(&p.buf, format, args...) }
@@ -285,7 +288,16 @@ func (p *printer) finding(n int, f scan.Finding) {
 		}
 	}
 	p.evidence(f.Evidence)
+	if first, ok := p.fixes[f.Remediation]; ok && f.Remediation != "" {
+		p.line("")
+		p.printf("      %s same as finding [%d]\n", p.paint(sgrGreen, "Fix:"), first)
+		return
+	}
 	if lines := cleanLines(f.Remediation); len(lines) > 0 {
+		if p.fixes == nil {
+			p.fixes = make(map[string]int)
+		}
+		p.fixes[f.Remediation] = n
 		p.line("")
 		p.printf("      %s %s\n", p.paint(sgrGreen, "Fix:"), lines[0])
 		for _, l := range lines[1:] {

@@ -279,3 +279,24 @@ func TestRenderErrors(t *testing.T) {
 		t.Errorf("Render(nil report) = nil, want an error")
 	}
 }
+
+// TestRepeatedFixPrintedOnce: many findings of one check share a long fix;
+// the text report prints it once and points back to it.
+func TestRepeatedFixPrintedOnce(t *testing.T) {
+	rep := reporttest.Fixture()
+	fix := "Allowlist the fields each operation may write.\nSecond line of a long fix."
+	for i := range rep.Findings {
+		rep.Findings[i].Remediation = fix
+	}
+	var buf bytes.Buffer
+	if err := (&text.Renderer{}).Render(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "Second line of a long fix."); n != 1 {
+		t.Errorf("fix printed %d times, want once", n)
+	}
+	if want := len(rep.Findings) - 1; strings.Count(out, "Fix: same as finding [1]") != want {
+		t.Errorf("want %d back-references to finding [1]:\n%s", want, out)
+	}
+}
