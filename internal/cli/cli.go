@@ -29,7 +29,8 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 		fmt.Fprintln(errOut, "merlon: interrupted; the report above holds what was found so far")
 	default:
 		fmt.Fprintf(errOut, "merlon: %s\n", oneLine(err.Error()))
-		if code == cmdutil.ExitUsage && !strings.Contains(err.Error(), "--help") {
+		var ue *cmdutil.UsageError
+		if errors.As(err, &ue) && !ue.NoHint {
 			fmt.Fprintln(errOut, "Run 'merlon --help' for usage.")
 		}
 	}

@@ -24,18 +24,14 @@ type inventoryResult struct {
 	warnings []string
 }
 
-// inventory builds the operation list: from --spec, else from a spec found
-// at a well-known path, else by crawling from the base URL.
-func inventory(ctx context.Context, cfg Config, c *engine.Client, values *scan.ValueBank, lim Limits) (*inventoryResult, error) {
+// inventory builds the operation list: from the spec the user gave
+// (already loaded), else from a spec found at a well-known path, else by
+// crawling from the base URL.
+func inventory(ctx context.Context, cfg Config, given *spec.Spec, c *engine.Client, values *scan.ValueBank, lim Limits) (*inventoryResult, error) {
 	res := &inventoryResult{base: cfg.Target}
-	var sp *spec.Spec
+	sp := given
 	switch {
-	case cfg.Spec != "":
-		s, err := loadSpec(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		sp = s
+	case sp != nil:
 	default:
 		p, data, err := discover.FindSpec(ctx, c)
 		switch {

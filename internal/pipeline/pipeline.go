@@ -27,6 +27,7 @@ import (
 	"github.com/merlonsec/merlon/internal/remedy"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
+	"github.com/merlonsec/merlon/internal/spec"
 )
 
 // InputError is an error caused by what the user gave (a malformed URL, a
@@ -234,12 +235,23 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Observer:    observe,
 	})
 
+	// A spec the user named is read first: a bad spec is the user's to
+	// fix, and says so without a single request sent.
+	var given *spec.Spec
+	if cfg.Spec != "" {
+		s, err := loadSpec(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		given = s
+	}
+
 	if err := preflight(ctx, client, cfg.Target); err != nil {
 		return nil, err
 	}
 
 	report(func(p *Progress) { p.Phase = "inventory" })
-	inv, err := inventory(ctx, cfg, client, values, lim)
+	inv, err := inventory(ctx, cfg, given, client, values, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -50,8 +50,13 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// UsageError is a mistake in how merlon was called: exit code 2.
-type UsageError struct{ Err error }
+// UsageError is a mistake in how merlon was called or in what it was given
+// (a spec, a config file): exit code 2. Input errors set NoHint, since
+// pointing at --help does not help fix a broken spec.
+type UsageError struct {
+	Err    error
+	NoHint bool
+}
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
