@@ -15,9 +15,10 @@ import (
 // met, which keeps heavily recursive documents linear; past hardSteps the
 // document is refused.
 const (
-	softSteps = 200_000
-	hardSteps = 5_000_000
-	maxDepth  = 64
+	softSteps  = 200_000
+	hardSteps  = 5_000_000
+	maxDepth   = 64  // references being expanded at once
+	maxNesting = 256 // schemas nested in one another, inline or not
 )
 
 var errTooComplex = errors.New("document too complex: schema conversion budget exhausted")
@@ -42,6 +43,12 @@ func (p *parser) conv(n *yaml.Node, src *source, at string, stack []string) (s *
 		return nil, none
 	}
 	p.steps++
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		// Only YAML aliases that contain themselves nest this deep.
+		return &scan.Schema{Type: schemaType(n), Circular: true}, 0
+	}
 	if p.steps > hardSteps {
 		p.fail(errTooComplex)
 		return nil, none

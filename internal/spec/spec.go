@@ -58,6 +58,7 @@ type parser struct {
 	cache  map[string]*scan.Schema
 	budget int // for value conversion
 	steps  int // schema conversions so far
+	depth  int // current schema nesting
 	err    error
 }
 
