@@ -9,7 +9,12 @@ import (
 	"io"
 	"strings"
 
+	"github.com/merlonsec/merlon/internal/report/html"
 	"github.com/merlonsec/merlon/internal/report/json"
+	"github.com/merlonsec/merlon/internal/report/junit"
+	"github.com/merlonsec/merlon/internal/report/markdown"
+	"github.com/merlonsec/merlon/internal/report/pdf"
+	"github.com/merlonsec/merlon/internal/report/sarif"
 	"github.com/merlonsec/merlon/internal/report/text"
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -29,12 +34,12 @@ type Options struct {
 }
 
 // formats lists the names New accepts, in the order help texts show them.
-var formats = []string{"text", "json"}
+var formats = []string{"text", "json", "sarif", "junit", "markdown", "html", "pdf"}
 
 // Formats returns the names New accepts.
 func Formats() []string { return append([]string(nil), formats...) }
 
-// New returns the renderer for format ("text", "json"), case-insensitively.
+// New returns the renderer for a format named in Formats, case-insensitively.
 // It does no I/O.
 func New(format string, opts Options) (Renderer, error) {
 	switch strings.ToLower(strings.TrimSpace(format)) {
@@ -42,6 +47,16 @@ func New(format string, opts Options) (Renderer, error) {
 		return &text.Renderer{Color: opts.Color, Verbose: opts.Verbose}, nil
 	case "json":
 		return json.Renderer{}, nil
+	case "sarif":
+		return sarif.Renderer{}, nil
+	case "junit":
+		return junit.Renderer{}, nil
+	case "markdown":
+		return markdown.Renderer{}, nil
+	case "html":
+		return html.Renderer{}, nil
+	case "pdf":
+		return pdf.Renderer{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(formats, ", "))
 }

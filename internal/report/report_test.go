@@ -21,8 +21,8 @@ func TestNew(t *testing.T) {
 		{"text", ""},
 		{"json", ""},
 		{" JSON ", ""},
-		{"xml", `unknown format "xml" (want one of text, json)`},
-		{"", `unknown format "" (want one of text, json)`},
+		{"xml", `unknown format "xml" (want one of text, json, sarif, junit, markdown, html, pdf)`},
+		{"", `unknown format "" (want one of text, json, sarif, junit, markdown, html, pdf)`},
 	}
 	for _, tt := range tests {
 		r, err := report.New(tt.format, report.Options{})
@@ -40,8 +40,8 @@ func TestNew(t *testing.T) {
 
 func TestFormatsAllWork(t *testing.T) {
 	fs := report.Formats()
-	if !slices.Equal(fs, []string{"text", "json"}) {
-		t.Errorf("Formats() = %q, want [text json]", fs)
+	if !slices.Equal(fs, []string{"text", "json", "sarif", "junit", "markdown", "html", "pdf"}) {
+		t.Errorf("Formats() = %q, want all seven formats", fs)
 	}
 	fs[0] = "changed"
 	if report.Formats()[0] != "text" {

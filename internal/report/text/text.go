@@ -328,7 +328,11 @@ func (p *printer) evidence(evs []scan.Evidence) {
 func (p *printer) exchange(ev scan.Evidence) {
 	const in = "        "
 	req, resp := ev.Request, ev.Response
-	p.printf("%s> %s %s\n", in, clean(req.Method), p.cut(req.URL))
+	if req.Identity != "" {
+		p.printf("%s> %s %s  (as %s)\n", in, clean(req.Method), p.cut(req.URL), clean(req.Identity))
+	} else {
+		p.printf("%s> %s %s\n", in, clean(req.Method), p.cut(req.URL))
+	}
 	if p.Verbose {
 		p.headers(in+"> ", req.Header)
 	}
