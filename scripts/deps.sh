@@ -2,7 +2,8 @@
 # Installs every real server and tool Merlon's tests use, on a Debian
 # machine, and only what is missing: headless Chromium (HTML report tests),
 # poppler-utils (pdftotext, PDF report tests), and the Flask + DynamoDB
-# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite).
+# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), and the
+# Express multi-user testbed (express, jsonwebtoken).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,3 +25,4 @@ if [ -n "$missing" ]; then
 fi
 
 sh "$root/testbed/flask-dynamodb/install.sh"
+sh "$root/testbed/express-users/install.sh"

@@ -1,0 +1,52 @@
+package expressusers
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStartUnknownVariant(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+	app, p, err := start("nonesuch")
+	if err == nil {
+		p.stop()
+		t.Fatalf("start(nonesuch) = %v, want an error", app)
+	}
+	if !errors.Is(err, errExited) {
+		t.Errorf("start(nonesuch) error = %v, want it to wrap errExited", err)
+	}
+	// The app's own complaint must reach the failure message.
+	if !strings.Contains(err.Error(), "unknown MERLON_VARIANT") {
+		t.Errorf("start(nonesuch) error = %v, want the app's output naming the bad variant", err)
+	}
+}
+
+// TestShortSecretRefused: the fixed variant will not sign with a key short
+// enough to guess.
+func TestShortSecretRefused(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+	cmd := exec.Command("node", "app.js")
+	cmd.Dir = Dir()
+	cmd.Env = append(os.Environ(), "MERLON_VARIANT=fixed", "PORT=0", "JWT_SECRET=short")
+	p, err := launch("express app", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	select {
+	case <-p.done:
+	case <-time.After(readyTimeout):
+		t.Fatal("app with a 5-character JWT_SECRET still runs, want it to exit")
+	}
+	if p.waitErr == nil || !strings.Contains(p.out.String(), "JWT_SECRET must be at least 32 characters") {
+		t.Errorf("app with a short JWT_SECRET: exit %v, output %q; want a failure naming JWT_SECRET", p.waitErr, p.out.String())
+	}
+}
