@@ -2,7 +2,8 @@
 # Installs every real server and tool Merlon's tests use, on a Debian
 # machine, and only what is missing: headless Chromium (HTML report tests),
 # poppler-utils (pdftotext, PDF report tests), and the Flask + DynamoDB
-# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), and the
+# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), and jq (the
+# GitHub Action script). and the
 # Express multi-user testbed (express, jsonwebtoken).
 set -eu
 
@@ -16,6 +17,7 @@ fi
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

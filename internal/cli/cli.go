@@ -13,6 +13,9 @@ import (
 	"github.com/merlonsec/merlon/internal/cli/checkscmd"
 	"github.com/merlonsec/merlon/internal/cli/cmdutil"
 	"github.com/merlonsec/merlon/internal/cli/democmd"
+	"github.com/merlonsec/merlon/internal/cli/diffcmd"
+	"github.com/merlonsec/merlon/internal/cli/mcpcmd"
+	"github.com/merlonsec/merlon/internal/cli/reportcmd"
 	"github.com/merlonsec/merlon/internal/cli/scancmd"
 )
 
@@ -74,6 +77,9 @@ Without --active, Merlon only sends GET, HEAD and OPTIONS requests.`,
 		scancmd.NewCmd(ios, nil),
 		democmd.NewCmd(ios, nil),
 		checkscmd.NewCmd(ios),
+		reportcmd.NewCmd(ios, nil),
+		diffcmd.NewCmd(ios, nil),
+		mcpcmd.NewCmd(ios, nil),
 	)
 	// Unknown subcommands and bad arguments are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {

@@ -48,15 +48,57 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 		c.s.refused.Add(1)
 		return nil, fmt.Errorf("%s %s: %w", method, redact.URL(u.String()), scan.ErrWriteNotAllowed)
 	}
-	header, err := c.header(req)
+	id, idName, err := c.resolveIdentity(req.Identity)
 	if err != nil {
 		return nil, err
 	}
+	if id != nil {
+		if soon, gen := id.expiring(time.Now(), c.cfg.MinRelogin); soon {
+			if err := c.relogin(ctx, id, gen); err != nil {
+				c.s.log.WarnContext(ctx, "token renewal failed", "identity", id.name, "error", err)
+			}
+		}
+	}
+	header, gen := c.header(req, id)
+	ex, err := c.follow(ctx, method, u, header, req, idName)
+	if err != nil || ex.Response.Status != http.StatusUnauthorized || !c.mayRelogin(id, req, gen) {
+		return ex, err
+	}
+	// A 401 to a login-flow identity: log in again (unless another request
+	// just did) and retry once.
+	if err := c.relogin(ctx, id, gen); err != nil {
+		c.s.log.WarnContext(ctx, "login again after 401 failed", "identity", id.name, "error", err)
+		return ex, nil
+	}
+	header, _ = c.header(req, id)
+	return c.follow(ctx, method, u, header, req, idName)
+}
 
+// mayRelogin decides whether a 401 calls for a new login: the identity
+// logs in, the request carried its token unchanged, and the token is not
+// one obtained moments ago (a fresh token refused is an authorization
+// answer, not an expiry).
+func (c *Client) mayRelogin(id *identity, req *scan.Request, gen uint64) bool {
+	if id == nil || id.login == nil {
+		return false
+	}
+	for k := range req.Header {
+		if c.s.idHeaderNames[http.CanonicalHeaderKey(k)] {
+			return false
+		}
+	}
+	id.mu.RLock()
+	defer id.mu.RUnlock()
+	return id.gen != gen || time.Since(id.lastLogin) >= c.cfg.MinRelogin
+}
+
+// follow sends one request, retrying 429 and 503 and following in-scope
+// redirects, as Do documents.
+func (c *Client) follow(ctx context.Context, method string, u *url.URL, header http.Header, req *scan.Request, idName string) (*scan.Exchange, error) {
 	body := req.Body
 	var last *scan.Exchange
 	for hops, attempt := 0, 0; ; {
-		ex, respHeader, err := c.send(ctx, method, u, header, body, req.Operation)
+		ex, respHeader, err := c.send(ctx, method, u, header, body, req.Operation, idName)
 		if err != nil {
 			if last != nil && errors.Is(err, scan.ErrBudgetExhausted) {
 				return last, nil
@@ -122,13 +164,13 @@ func isRedirect(status int) bool {
 
 // send makes one attempt: wait for a slot, the rate limiter and the
 // budget, send, read the body, and record the exchange.
-func (c *Client) send(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, op *scan.Operation) (*scan.Exchange, http.Header, error) {
+func (c *Client) send(ctx context.Context, method string, u *url.URL, h http.Header, body []byte, op *scan.Operation, idName string) (*scan.Exchange, http.Header, error) {
 	shown := redact.URL(u.String())
 	resp, raw, truncated, dur, err := c.roundTrip(ctx, method, u, shown, h, body)
 	if err != nil {
 		return nil, nil, err
 	}
-	ex := c.exchange(method, shown, h, body, resp, raw, truncated, dur)
+	ex := c.exchange(method, shown, h, body, resp, raw, truncated, dur, idName)
 	c.s.record(op, resp.StatusCode)
 	if c.cfg.Observer != nil {
 		c.cfg.Observer(ex)
@@ -219,18 +261,24 @@ func (s *shared) reserve(max int) bool {
 }
 
 // header builds what is sent: global headers, then the identity's, then
-// the request's own, each replacing same-named ones before it.
-func (c *Client) header(req *scan.Request) (http.Header, error) {
+// the request's own, each replacing same-named ones before it. It returns
+// the identity's credential generation the headers were taken from. For
+// an anonymous request (id nil and Request.Identity Anonymous) every
+// credential header is left out, global ones included.
+func (c *Client) header(req *scan.Request, id *identity) (http.Header, uint64) {
 	h := make(http.Header, len(c.cfg.Header)+len(req.Header)+1)
+	anonymous := req.Identity == scan.Anonymous
 	for k, v := range c.cfg.Header {
+		if anonymous && c.s.credentialHeader(k) {
+			continue
+		}
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
-	if req.Identity != "" {
-		id, ok := c.s.identities[req.Identity]
-		if !ok {
-			return nil, fmt.Errorf("unknown identity %q", req.Identity)
-		}
-		for k, v := range id.Headers {
+	var gen uint64
+	if id != nil {
+		var idh http.Header
+		idh, gen = id.snapshot()
+		for k, v := range idh {
 			h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 		}
 	}
@@ -244,7 +292,7 @@ func (c *Client) header(req *scan.Request) (http.Header, error) {
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = []string{c.cfg.UserAgent}
 	}
-	return h, nil
+	return h, gen
 }
 
 // resolve turns a request path into a URL in scope. A path is joined onto

@@ -28,6 +28,7 @@ const (
 	DefaultEvidenceBytes = 16 << 10
 	DefaultRetries       = 2
 	DefaultUserAgent     = "merlon/dev"
+	DefaultMinRelogin    = 5 * time.Second
 
 	// maxRedirects bounds in-scope redirect chains, loops included.
 	maxRedirects = 5
@@ -70,8 +71,18 @@ type Config struct {
 	// Header is sent with every request (the user's -H flags).
 	Header http.Header
 	// Identities are selected by Request.Identity; their headers replace
-	// same-named global ones.
+	// same-named global ones. The first is the default identity, used when
+	// Request.Identity is "". Every identity header value is a secret:
+	// it is redacted from all recorded text.
 	Identities []scan.Identity
+	// Logins give identities, by name, a login flow that fills in (and
+	// renews) their credentials; see Login.
+	Logins map[string]Login
+	// MinRelogin is the least time between two logins of one identity
+	// caused by a 401 or an expiring token; default 5s. A 401 to a token
+	// younger than that is an authorization answer, not an expiry, so a
+	// check probing forbidden operations does not log in again each time.
+	MinRelogin time.Duration
 	// UserAgent is sent unless a request sets its own; default "merlon/dev".
 	UserAgent string
 	// Insecure skips TLS certificate verification.
@@ -110,8 +121,14 @@ type shared struct {
 	http       *http.Client
 	limiter    *rate.Limiter // nil when unlimited
 	sem        chan struct{}
-	identities map[string]scan.Identity
-	log        *slog.Logger
+	identities map[string]*identity
+	order      []string // identity names, the default first
+	loginBase  *url.URL // what login paths are joined onto
+	secrets    secrets  // credential values scrubbed from evidence
+	// idHeaderNames are the canonical names of every identity header; their
+	// values are redacted in recorded requests whatever the name.
+	idHeaderNames map[string]bool
+	log           *slog.Logger
 
 	reserved        atomic.Int64 // budget slots taken
 	requests        atomic.Int64
@@ -153,6 +170,9 @@ func New(cfg Config) *Client {
 	} else if cfg.Retries < 0 {
 		cfg.Retries = 0
 	}
+	if cfg.MinRelogin <= 0 {
+		cfg.MinRelogin = DefaultMinRelogin
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
@@ -182,19 +202,54 @@ func New(cfg Config) *Client {
 			// scope-checked, budgeted and recorded.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		sem:        make(chan struct{}, cfg.Concurrency),
-		identities: make(map[string]scan.Identity, len(cfg.Identities)),
-		log:        log,
-		byOp:       make(map[*scan.Operation]reach),
-		byOpID:     make(map[string]reach),
+		sem:           make(chan struct{}, cfg.Concurrency),
+		identities:    make(map[string]*identity, len(cfg.Identities)),
+		loginBase:     cfg.BaseURL,
+		idHeaderNames: make(map[string]bool),
+		log:           log,
+		byOp:          make(map[*scan.Operation]reach),
+		byOpID:        make(map[string]reach),
 	}
 	if cfg.Rate > 0 {
 		// A burst of one spaces requests evenly instead of letting a
 		// second's worth through at once.
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
+	for k, vs := range cfg.Header {
+		if s.credentialHeader(k) {
+			for _, v := range vs {
+				s.secrets.add(headerSecrets(k, v)...)
+			}
+		}
+	}
 	for _, id := range cfg.Identities {
-		s.identities[id.Name] = id
+		st := &identity{name: id.Name, role: id.Role, headers: id.Headers.Clone()}
+		if l, ok := cfg.Logins[id.Name]; ok {
+			st.login = &l
+			for k, vs := range l.Header {
+				for _, v := range vs {
+					s.secrets.add(headerSecrets(k, v)...)
+				}
+			}
+			s.secrets.add(bodySecrets(l.Body)...)
+			name := http.CanonicalHeaderKey(l.TokenHeader)
+			if l.TokenJSON == "" {
+				name = "Cookie"
+			} else if name == "" {
+				name = "Authorization"
+			}
+			s.idHeaderNames[name] = true
+		}
+		for k, vs := range id.Headers {
+			s.idHeaderNames[http.CanonicalHeaderKey(k)] = true
+			for _, v := range vs {
+				s.secrets.add(headerSecrets(k, v)...)
+			}
+		}
+		if _, dup := s.identities[id.Name]; !dup {
+			s.order = append(s.order, id.Name)
+		}
+		s.identities[id.Name] = st
 	}
 	return &Client{cfg: cfg, base: cfg.BaseURL, s: s}
 }

@@ -517,8 +517,10 @@ func TestIdentityHeaders(t *testing.T) {
 		req  scan.Request
 		want map[string]string // header -> value; "" means absent
 	}{
-		{name: "anonymous gets globals", req: scan.Request{},
-			want: map[string]string{"X-Global": "g", "Authorization": "Bearer global", "User-Agent": DefaultUserAgent}},
+		{name: "default is the first identity", req: scan.Request{},
+			want: map[string]string{"X-Global": "g", "Authorization": "Bearer alice", "User-Agent": DefaultUserAgent}},
+		{name: "anonymous strips every credential", req: scan.Request{Identity: scan.Anonymous},
+			want: map[string]string{"X-Global": "g", "Authorization": "", "Cookie": "", "User-Agent": DefaultUserAgent}},
 		{name: "identity replaces global", req: scan.Request{Identity: "alice"},
 			want: map[string]string{"X-Global": "g", "Authorization": "Bearer alice"}},
 		{name: "identity adds", req: scan.Request{Identity: "bob"},

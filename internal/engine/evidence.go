@@ -19,20 +19,39 @@ const redactMargin = 64 << 10
 
 // exchange records one request and response as redacted evidence. shown
 // is the URL already redacted for display.
-func (c *Client) exchange(method, shown string, h http.Header, body []byte, resp *http.Response, raw []byte, truncated bool, d time.Duration) *scan.Exchange {
+//
+// Beyond what package redact recognises, every identity header is
+// redacted by name, and every credential value the engine knows (identity
+// headers, login secrets, issued tokens) is replaced wherever it shows.
+func (c *Client) exchange(method, shown string, h http.Header, body []byte, resp *http.Response, raw []byte, truncated bool, d time.Duration, idName string) *scan.Exchange {
 	reqHeader := redact.Header(h)
-	reqBody := c.evidence(body)
+	for k, vs := range reqHeader {
+		if !c.s.idHeaderNames[k] {
+			continue
+		}
+		for i, v := range vs {
+			if v != "" && !strings.Contains(v, redact.Placeholder) {
+				vs[i] = redact.Placeholder
+			}
+		}
+	}
+	c.s.secrets.scrubHeader(reqHeader)
+	shown = c.s.secrets.scrub(shown)
+	reqBody := c.s.secrets.scrub(c.evidence(body))
+	respHeader := redact.Header(resp.Header)
+	c.s.secrets.scrubHeader(respHeader)
 	return &scan.Exchange{
 		Request: scan.RecordedRequest{
-			Method: method,
-			URL:    shown,
-			Header: reqHeader,
-			Body:   reqBody,
+			Method:   method,
+			URL:      shown,
+			Header:   reqHeader,
+			Body:     reqBody,
+			Identity: idName,
 		},
 		Response: scan.RecordedResponse{
 			Status:    resp.StatusCode,
-			Header:    redact.Header(resp.Header),
-			Body:      c.evidence(raw),
+			Header:    respHeader,
+			Body:      c.s.secrets.scrub(c.evidence(raw)),
 			Truncated: truncated,
 			Duration:  d,
 			Raw:       raw,

@@ -74,7 +74,7 @@ func inventory(ctx context.Context, cfg Config, given *spec.Spec, c *engine.Clie
 
 // loadSpec reads --spec from a file or URL. A spec URL on another origin
 // than the target is fetched without the user's headers, so credentials
-// meant for the API never travel elsewhere.
+// meant for the API never travel elsewhere, unless SpecAuth asks for them.
 func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 	src := cfg.Spec
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
@@ -83,8 +83,11 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 			return nil, badInput("invalid spec URL %q", src)
 		}
 		var hdr http.Header
-		if sameOrigin(u, cfg.Target) {
-			hdr = cfg.Headers
+		if sameOrigin(u, cfg.Target) || cfg.SpecAuth {
+			hdr = cfg.specHeader
+			if hdr == nil {
+				hdr = cfg.Headers
+			}
 		}
 		fetcher := engine.New(engine.Config{BaseURL: u, Timeout: cfg.Timeout, Header: hdr, Insecure: cfg.Insecure, MaxRequests: 10, UserAgent: "merlon/" + cfg.ToolVersion})
 		fetch := func(ctx context.Context, raw string) ([]byte, error) {

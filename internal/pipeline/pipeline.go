@@ -56,10 +56,16 @@ type Config struct {
 	// Spec is a file path or URL; empty means look for one, then crawl.
 	Spec string
 
-	Profile     scan.Profile
-	Active      bool
-	Headers     http.Header
-	Identities  []scan.Identity
+	Profile    scan.Profile
+	Active     bool
+	Headers    http.Header
+	Identities []scan.Identity
+	// Auth gives identities, by name, a login flow and a check request;
+	// see docs/identities.md.
+	Auth map[string]Auth
+	// SpecAuth sends the default credentials to a spec URL on another
+	// origin than the target; without it they go only to the target.
+	SpecAuth    bool
 	Rate        float64
 	Concurrency int
 	Timeout     time.Duration
@@ -75,6 +81,10 @@ type Config struct {
 	Progress func(Progress)
 	// ToolVersion goes into the report.
 	ToolVersion string
+
+	// specHeader is what a spec URL is fetched with, set after the
+	// identity preflight.
+	specHeader http.Header
 }
 
 // Progress is a snapshot of a running scan.
@@ -220,6 +230,12 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		report(func(*Progress) {})
 	}
 
+	logins := make(map[string]engine.Login)
+	for name, a := range cfg.Auth {
+		if a.Login != nil {
+			logins[name] = *a.Login
+		}
+	}
 	client := engine.New(engine.Config{
 		BaseURL:     cfg.Target,
 		Active:      cfg.Active,
@@ -229,6 +245,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		MaxRequests: cfg.MaxRequests,
 		Header:      cfg.Headers,
 		Identities:  cfg.Identities,
+		Logins:      logins,
 		UserAgent:   "merlon/" + cfg.ToolVersion,
 		Insecure:    cfg.Insecure,
 		Logger:      cfg.Logger,
@@ -249,6 +266,12 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	if err := preflight(ctx, client, cfg.Target); err != nil {
 		return nil, err
 	}
+	undecided, err := preflightIdentities(ctx, client, cfg)
+	if err != nil {
+		return nil, err
+	}
+	identities := client.Identities()
+	cfg.specHeader = specHeader(cfg.Headers, identities)
 
 	report(func(p *Progress) { p.Phase = "inventory" })
 	inv, err := inventory(ctx, cfg, given, client, values, lim)
@@ -257,12 +280,15 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	}
 	rep.Spec = inv.spec
 	rep.Warnings = append(rep.Warnings, inv.warnings...)
+	if err := confirmIdentities(ctx, client.WithBase(inv.base), inv.ops, values, undecided); err != nil {
+		return nil, err
+	}
 
 	target := &scan.Target{
 		BaseURL:    inv.base,
 		Operations: inv.ops,
 		Spec:       inv.spec,
-		Identities: cfg.Identities,
+		Identities: client.Identities(),
 		Active:     cfg.Active,
 		Profile:    cfg.Profile,
 		Values:     values,

@@ -63,7 +63,10 @@ type Request struct {
 	Query  url.Values
 	Header http.Header
 	Body   []byte
-	// Identity names the identity to act as; "" is anonymous.
+	// Identity names the identity to act as: "" is the default identity
+	// (the first configured one, or only the global headers when none is),
+	// Anonymous sends no credentials at all, any other value is the name
+	// of a configured identity.
 	Identity string
 	// Operation, when set, ties the exchange to an inventory operation for
 	// coverage counting.
@@ -88,6 +91,9 @@ type RecordedRequest struct {
 	URL    string      `json:"url"`
 	Header http.Header `json:"headers,omitempty"`
 	Body   string      `json:"body,omitempty"`
+	// Identity is who sent the request: Anonymous, an identity's name, or
+	// "" when only the global headers were sent.
+	Identity string `json:"identity,omitempty"`
 }
 
 // RecordedResponse is a response as it came back, redacted. Body holds at

@@ -25,6 +25,18 @@ type Finding struct {
 	Evidence []Evidence `json:"evidence,omitempty"`
 	// Fingerprint identifies the same finding across scans; see Fingerprint.
 	Fingerprint string `json:"fingerprint"`
+	// Suppressed is set when an accepted-risk entry covers the finding. It
+	// stays in the report so the decision is visible, but counts for
+	// neither the score nor a CI gate.
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Suppression records why a finding is accepted and until when.
+type Suppression struct {
+	// Reason is the justification the suppressions file gives.
+	Reason string `json:"reason"`
+	// Expires is the last day (YYYY-MM-DD) the acceptance holds.
+	Expires string `json:"expires"`
 }
 
 // Evidence is one exchange and what in it matters.

@@ -52,6 +52,32 @@ type Identity struct {
 	Headers http.Header
 }
 
+// Anonymous is the implicit identity that sends no credentials. As a
+// Request.Identity it makes the engine strip every credential header,
+// the user's global ones included.
+const Anonymous = "anonymous"
+
+// privilegedRoleWords mark a role label as privileged.
+var privilegedRoleWords = []string{"admin", "root", "superuser", "staff", "owner"}
+
+// RoleRank orders identities for privilege comparisons: 0 for anonymous,
+// 1 for ordinary roles, 2 for privileged ones (labels containing "admin",
+// "root", "superuser", "staff" or "owner"). A check compares ranks to
+// decide whether one identity reaching another's operation is an
+// escalation.
+func RoleRank(role string) int {
+	r := strings.ToLower(role)
+	if r == Anonymous {
+		return 0
+	}
+	for _, w := range privilegedRoleWords {
+		if strings.Contains(r, w) {
+			return 2
+		}
+	}
+	return 1
+}
+
 // Profile sets how much a scan sends.
 type Profile string
 

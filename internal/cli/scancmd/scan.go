@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/merlonsec/merlon/internal/checks"
+	"github.com/merlonsec/merlon/internal/checks/authn"
 	"github.com/merlonsec/merlon/internal/cli/cmdutil"
+	"github.com/merlonsec/merlon/internal/config"
 	"github.com/merlonsec/merlon/internal/pipeline"
 	"github.com/merlonsec/merlon/internal/report"
 	"github.com/merlonsec/merlon/internal/scan"
@@ -47,6 +49,21 @@ type Options struct {
 	Quiet       bool
 	Verbose     bool
 
+	// Baseline, Suppressions and Rules are the gate's files (see gate.go).
+	Baseline     string
+	Suppressions string
+	Rules        string
+
+	// JWTWordlist is a file of extra JWT secrets to try (--jwt-wordlist).
+	JWTWordlist string
+
+	// Config, Identities and SpecAuth set who Merlon acts as (identity.go).
+	Config     string
+	Identities []string
+	SpecAuth   bool
+	file       *config.File
+	changed    func(flag string) bool
+
 	// Signals, when set, replaces os/signal for tests.
 	Signals <-chan os.Signal
 }
@@ -68,19 +85,23 @@ of <url>. Without --active only GET, HEAD and OPTIONS requests are sent.
 Results go to stdout (or --output); progress and errors go to stderr.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
---fail-on, 2 usage or input error, 3 the scan could not run, 130 interrupted.`,
+--fail-on, 2 usage or input error (an identity the API refuses
+included), 3 the scan could not run, 130 interrupted.`,
 		Example: `  merlon scan http://127.0.0.1:8080
   merlon scan https://api.example.com --spec openapi.yaml --profile quick
   merlon scan https://api.example.com -H "Authorization: Bearer $TOKEN" --format json -o report.json
   merlon scan http://127.0.0.1:5000 --active --fail-on high`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			if len(args) > 1 || len(args) == 0 && opts.Config == "" {
 				return cmdutil.Usagef("scan needs exactly one target URL, got %d arguments (example: merlon scan https://api.example.com)", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Target = args[0]
+			if len(args) == 1 {
+				opts.Target = args[0]
+			}
+			opts.changed = cmd.Flags().Changed
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -95,7 +116,10 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
 	f.BoolVar(&opts.Active, "active", false, "allow state-changing requests (POST, PUT, PATCH, DELETE) that prove weaknesses; only on APIs you may modify")
 	f.StringVarP(&opts.Format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to this file instead of stdout")
-	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding at or above this severity exists: critical, high, medium, low or info")
+	f.StringVar(&opts.FailOn, "fail-on", "", "exit 1 when a finding at or above this severity exists: critical, high, medium, low or info; new:SEVERITY counts only findings not in --baseline")
+	f.StringVar(&opts.Baseline, "baseline", "", "previous JSON report of the same target; with --fail-on new:SEVERITY only new findings fail")
+	f.StringVar(&opts.Suppressions, "suppressions", "", "YAML file of accepted risks (fingerprint or check+operation, reason, expires); see docs/ci.md")
+	f.StringVar(&opts.Rules, "rules", "", "rules file: one '<check-or-family> IGNORE|WARN|FAIL [comment]' per line; see docs/ci.md")
 	f.Float64Var(&opts.Rate, "rate", 100, "maximum requests per second (0 for no limit)")
 	f.IntVarP(&opts.Concurrency, "concurrency", "c", 8, "maximum requests in flight")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "timeout of each request")
@@ -106,6 +130,10 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
 	f.BoolVarP(&opts.Insecure, "insecure", "k", false, "do not verify the target's TLS certificate")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every state-changing request and show full evidence")
+	f.StringVar(&opts.Config, "config", "", "merlon.yaml with the target, headers and identities (flags override it); see docs/identities.md")
+	f.StringArrayVar(&opts.Identities, "identity", nil, "identity to act as, as 'name:role:Header: value' (repeatable); see docs/identities.md")
+	f.BoolVar(&opts.SpecAuth, "spec-auth", false, "send the credentials to a --spec URL on another origin too")
+	f.StringVar(&opts.JWTWordlist, "jwt-wordlist", "", "file of candidate JWT secrets, one a line, tried after Merlon's built-in list")
 	return cmd
 }
 
@@ -113,11 +141,14 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
 type settings struct {
 	cfg      pipeline.Config
 	renderer report.Renderer
-	failOn   *scan.Severity
+	policy   *policy
 }
 
 func (o *Options) validate() (*settings, error) {
 	s := &settings{}
+	if err := o.loadConfig(); err != nil {
+		return nil, err
+	}
 	target, err := pipeline.ParseTarget(o.Target)
 	if err != nil {
 		return nil, &cmdutil.UsageError{Err: err}
@@ -141,12 +172,11 @@ func (o *Options) validate() (*settings, error) {
 		return nil, &cmdutil.UsageError{Err: err}
 	}
 	s.cfg.Headers = hdr
-	if o.FailOn != "" {
-		sev, err := scan.ParseSeverity(o.FailOn)
-		if err != nil {
-			return nil, cmdutil.Usagef("--fail-on: %v", err)
-		}
-		s.failOn = &sev
+	if err := o.applyIdentities(&s.cfg); err != nil {
+		return nil, err
+	}
+	if s.policy, err = o.loadPolicy(target); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.Rate < 0:
@@ -171,6 +201,18 @@ func (o *Options) validate() (*settings, error) {
 	}
 	if len(selected) == 0 {
 		return nil, cmdutil.Usagef("--checks and --skip-checks leave no check to run")
+	}
+	if o.JWTWordlist != "" {
+		wf, err := os.Open(o.JWTWordlist)
+		if err != nil {
+			return nil, cmdutil.Usagef("--jwt-wordlist: %v", err)
+		}
+		words, err := authn.ReadWordlist(wf)
+		wf.Close()
+		if err != nil {
+			return nil, cmdutil.Usagef("--jwt-wordlist %s: %v", o.JWTWordlist, err)
+		}
+		selected = authn.WithWordlist(selected, words)
 	}
 	s.cfg.Checks = selected
 	s.cfg.Spec = o.Spec
@@ -271,10 +313,11 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		var ie *pipeline.InputError
 		if errors.As(err, &ie) {
-			return &cmdutil.UsageError{Err: ie.Err}
+			return &cmdutil.UsageError{Err: ie.Err, NoHint: true}
 		}
 		return err
 	}
+	s.policy.apply(o.IO.ErrOut, rep, time.Now(), o.Quiet)
 	if err := write(o, s.renderer, rep); err != nil {
 		return err
 	}
@@ -284,14 +327,7 @@ func Run(ctx context.Context, o *Options) error {
 	if wasInterrupted {
 		return cmdutil.ErrInterrupted
 	}
-	if s.failOn != nil {
-		for _, f := range rep.Findings {
-			if f.Severity >= *s.failOn {
-				return cmdutil.ErrFindings
-			}
-		}
-	}
-	return nil
+	return s.policy.decide(o.IO.ErrOut, rep, o.Quiet)
 }
 
 // write renders the report to --output or stdout. A file is written whole

@@ -1,0 +1,131 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/merlonsec/merlon/internal/engine"
+	"github.com/merlonsec/merlon/internal/pipeline"
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+// authAPI serves a public spec, a root that is 404 for everybody, and
+// /items for requests bearing "Bearer good-token" (static) or a token
+// issued by POST /login.
+func authAPI(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"openapi":"3.0.3","info":{"title":"auth","version":"1"},"paths":{"/items":{"get":{"responses":{"200":{"description":"ok"}}}}}}`)
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("password") != "s3cret-pass" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"issued-token-xyz"}`)
+	})
+	mux.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("Authorization") {
+		case "Bearer good-token", "Bearer issued-token-xyz":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `[{"id":1}]`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// identitySpy records the identities the checks are given.
+type identitySpy struct {
+	mu  sync.Mutex
+	ids []scan.Identity
+}
+
+func (s *identitySpy) Meta() scan.Meta { return scan.Meta{ID: "test.identity-spy", Family: "test"} }
+
+func (s *identitySpy) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
+	s.mu.Lock()
+	s.ids = t.Identities
+	s.mu.Unlock()
+	return nil, nil
+}
+
+func TestIdentityPreflight(t *testing.T) {
+	srv := authAPI(t)
+	form := &engine.Login{Path: "/login", Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, TokenJSON: "$.access_token"}
+	withBody := func(body string) *engine.Login {
+		l := *form
+		l.Body = []byte(body)
+		return &l
+	}
+	tests := []struct {
+		name      string
+		ids       []scan.Identity
+		auth      map[string]pipeline.Auth
+		wantErr   string // "" for success
+		wantToken string
+	}{
+		{name: "good static token",
+			ids:       []scan.Identity{{Name: "alice", Role: "user", Headers: http.Header{"Authorization": {"Bearer good-token"}}}},
+			wantToken: "Bearer good-token"},
+		{name: "wrong static token",
+			ids:     []scan.Identity{{Name: "alice", Role: "user", Headers: http.Header{"Authorization": {"Bearer wrong-token"}}}},
+			wantErr: `identity "alice" (role user) is not accepted: GET`},
+		{name: "good login",
+			ids:       []scan.Identity{{Name: "admin", Role: "admin"}},
+			auth:      map[string]pipeline.Auth{"admin": {Login: withBody("user=root&password=s3cret-pass")}},
+			wantToken: "Bearer issued-token-xyz"},
+		{name: "wrong password",
+			ids:     []scan.Identity{{Name: "admin", Role: "admin"}},
+			auth:    map[string]pipeline.Auth{"admin": {Login: withBody("user=root&password=nope")}},
+			wantErr: `identity "admin" (role admin): login failed`},
+		{name: "explicit check refused",
+			ids:     []scan.Identity{{Name: "alice", Headers: http.Header{"Authorization": {"Bearer good-token"}}}},
+			auth:    map[string]pipeline.Auth{"alice": {CheckMethod: "GET", CheckPath: "/nowhere"}},
+			wantErr: "answered 404"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spy := &identitySpy{}
+			cfg := scanConfig(t, srv.URL)
+			cfg.Checks = []scan.Check{spy}
+			cfg.Identities = tt.ids
+			cfg.Auth = tt.auth
+			rep, err := pipeline.Run(context.Background(), cfg)
+			if tt.wantErr != "" {
+				var ie *pipeline.InputError
+				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Run error = %v, want an InputError containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "wrong-token") || strings.Contains(err.Error(), "nope") {
+					t.Errorf("error %q shows a credential", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run error = %v, want nil", err)
+			}
+			if rep == nil {
+				t.Fatal("nil report")
+			}
+			spy.mu.Lock()
+			defer spy.mu.Unlock()
+			if len(spy.ids) != 1 || spy.ids[0].Headers.Get("Authorization") != tt.wantToken || spy.ids[0].Role != tt.ids[0].Role {
+				t.Errorf("Target.Identities = %+v, want %s with Authorization %q", spy.ids, tt.ids[0].Name, tt.wantToken)
+			}
+		})
+	}
+}
