@@ -2,9 +2,8 @@
 # Installs every real server and tool Merlon's tests use, on a Debian
 # machine, and only what is missing: headless Chromium (HTML report tests),
 # poppler-utils (pdftotext, PDF report tests), and the Flask + DynamoDB
-# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), and jq (the
-# GitHub Action script). and the
-# Express multi-user testbed (express, jsonwebtoken).
+# testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), the Express
+# multi-user testbed (express, jsonwebtoken), and jq (the GitHub Action script).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
