@@ -108,7 +108,7 @@ func (c *Client) follow(ctx context.Context, method string, u *url.URL, header h
 		last = ex
 		status := ex.Response.Status
 
-		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && attempt < c.cfg.Retries {
+		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && attempt < c.cfg.Retries && !req.NoRetry {
 			if err := sleep(ctx, retryDelay(respHeader, attempt, time.Now())); err != nil {
 				return nil, fmt.Errorf("%s %s: wait to retry: %w", method, redact.URL(u.String()), err)
 			}

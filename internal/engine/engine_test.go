@@ -371,6 +371,7 @@ func TestRetries(t *testing.T) {
 		retryAfter string
 		wantHits   int64
 		wantStatus int
+		noRetry    bool
 	}{
 		{name: "429 then ok", retries: 2, failures: 2, status: 429, retryAfter: "0", wantHits: 3, wantStatus: 200},
 		{name: "503 then ok", retries: 2, failures: 1, status: 503, retryAfter: "0", wantHits: 2, wantStatus: 200},
@@ -378,6 +379,7 @@ func TestRetries(t *testing.T) {
 		{name: "retry-after one second", retries: 1, failures: 1, status: 429, retryAfter: "1", wantHits: 2, wantStatus: 200},
 		{name: "retries off", retries: -1, failures: 1, status: 429, retryAfter: "0", wantHits: 1, wantStatus: 429},
 		{name: "500 not retried", retries: 2, failures: 1, status: 500, retryAfter: "0", wantHits: 1, wantStatus: 500},
+		{name: "request asks for no retry", retries: 2, failures: 1, status: 429, retryAfter: "0", wantHits: 1, wantStatus: 429, noRetry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -389,7 +391,7 @@ func TestRetries(t *testing.T) {
 				}
 			})
 			c := newClient(t, srv.URL, Config{Retries: tt.retries})
-			ex, err := c.Do(context.Background(), &scan.Request{Path: "/"})
+			ex, err := c.Do(context.Background(), &scan.Request{Path: "/", NoRetry: tt.noRetry})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -74,6 +74,9 @@ type Request struct {
 	// NoRedirect returns 3xx responses as they are instead of following
 	// in-scope redirects.
 	NoRedirect bool
+	// NoRetry returns a 429 or 503 as it is instead of waiting and
+	// retrying: for checks whose subject is the throttling itself.
+	NoRetry bool
 }
 
 // Exchange is one request and its response, as sent and received. Its

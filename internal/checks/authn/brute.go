@@ -220,6 +220,8 @@ func (lo login) request(t *scan.Target, user, pass string) *scan.Request {
 		Header:    http.Header{},
 		Identity:  scan.Anonymous,
 		Operation: lo.op,
+		// The throttle is what this check looks for: see it, not wait it out.
+		NoRetry: true,
 	}
 	if lo.form {
 		v := url.Values{}
