@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/merlonsec/merlon/internal/checks/authn"
+	"github.com/merlonsec/merlon/internal/checks/authz"
 	"github.com/merlonsec/merlon/internal/checks/exposure"
+	"github.com/merlonsec/merlon/internal/checks/input"
 	"github.com/merlonsec/merlon/internal/checks/misconfig"
 	"github.com/merlonsec/merlon/internal/checks/property"
 	"github.com/merlonsec/merlon/internal/scan"
@@ -26,6 +29,18 @@ func All() []scan.Check {
 		exposure.ErrorDisclosure{},
 		property.MassAssignmentSurface{},
 		property.MassAssignment{},
+		authn.UnauthenticatedAccess{},
+		authn.JWTAlgNone{},
+		authn.JWTSignatureNotVerified{},
+		authn.JWTWeakSecret{},
+		authn.JWTExpiredAccepted{},
+		authn.JWTNoExpiry{},
+		authn.JWTSensitiveClaims{},
+		authn.LoginBruteForce{},
+		authz.BOLA{},
+		authz.BFLA{},
+		input.Validation{},
+		input.ServerError{},
 	}
 }
 

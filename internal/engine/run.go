@@ -124,9 +124,12 @@ func runOne(ctx context.Context, t *scan.Target, chk scan.Check, meta scan.Meta,
 	}()
 	fs, err := chk.Run(ctx, t, h)
 	res.Findings = len(fs)
+	var skip *scan.SkipError
 	switch {
 	case err == nil:
 		res.Status = StatusOK
+	case errors.As(err, &skip):
+		res.Status, res.Reason = StatusSkipped, skip.Reason
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		res.Status, res.Error = StatusCancelled, err.Error()
 	default:

@@ -49,6 +49,9 @@ func TestRunChecksStatuses(t *testing.T) {
 		check("fails", func(context.Context, *scan.Target, scan.Requester) ([]scan.Finding, error) {
 			return []scan.Finding{{Location: "partial"}}, errors.New("target went away")
 		}),
+		check("not.here", func(context.Context, *scan.Target, scan.Requester) ([]scan.Finding, error) {
+			return nil, scan.Skip("needs two identities")
+		}),
 		active,
 	}
 	tests := []struct {
@@ -63,6 +66,7 @@ func TestRunChecksStatuses(t *testing.T) {
 				{ID: "ok.one", Status: StatusOK, Findings: 1},
 				{ID: "panics", Status: StatusError, Error: "panic: boom"},
 				{ID: "fails", Status: StatusError, Error: "target went away", Findings: 1},
+				{ID: "not.here", Status: StatusSkipped, Reason: "needs two identities"},
 				{ID: "write.thing", Status: StatusSkipped, Reason: "needs --active"},
 			},
 			wantFindings: []string{"fails", "ok.one"},
@@ -74,6 +78,7 @@ func TestRunChecksStatuses(t *testing.T) {
 				{ID: "ok.one", Status: StatusOK, Findings: 1},
 				{ID: "panics", Status: StatusError, Error: "panic: boom"},
 				{ID: "fails", Status: StatusError, Error: "target went away", Findings: 1},
+				{ID: "not.here", Status: StatusSkipped, Reason: "needs two identities"},
 				{ID: "write.thing", Status: StatusOK, Findings: 1},
 			},
 			wantFindings: []string{"fails", "ok.one", "write.thing"},
@@ -104,7 +109,7 @@ func TestRunChecksStatuses(t *testing.T) {
 				t.Errorf("finding check IDs = %v, want %v", ids, tt.wantFindings)
 			}
 			slices.Sort(done)
-			if want := []string{"fails", "ok.one", "panics", "write.thing"}; !slices.Equal(done, want) {
+			if want := []string{"fails", "not.here", "ok.one", "panics", "write.thing"}; !slices.Equal(done, want) {
 				t.Errorf("OnDone saw %v, want %v", done, want)
 			}
 		})

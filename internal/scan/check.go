@@ -33,6 +33,16 @@ type Meta struct {
 	Description string `json:"description"`
 }
 
+// SkipError is what a check returns when it cannot apply to this target
+// (it needs two identities, say). The report lists the check as skipped,
+// with Reason, instead of as passed or failed.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip returns a *SkipError with the given reason.
+func Skip(reason string) error { return &SkipError{Reason: reason} }
+
 // Requester is the one way a check talks to the target. The engine's
 // implementation enforces scope, the method policy, rate, budget and
 // timeouts, and records every exchange as redacted evidence.

@@ -4,6 +4,7 @@
 package checktest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -128,7 +129,15 @@ func Run(t testing.TB, c scan.Check, h http.Handler, opts ...Option) []scan.Find
 		Observer:   cfg.observer,
 	})
 	findings, err := c.Run(t.Context(), target, client)
-	if err != nil {
+	var skip *scan.SkipError
+	switch {
+	case errors.As(err, &skip):
+		// Not applicable to this target: a legitimate outcome, reported
+		// as skipped. Findings must then be empty.
+		if len(findings) > 0 {
+			t.Errorf("%s skipped (%s) yet returned %d findings", c.Meta().ID, skip.Reason, len(findings))
+		}
+	case err != nil:
 		t.Fatalf("%s.Run: %v", c.Meta().ID, err)
 	}
 	for _, msg := range Validate(c.Meta(), findings) {
