@@ -27,3 +27,5 @@ fi
 
 sh "$root/testbed/flask-dynamodb/install.sh"
 sh "$root/testbed/express-users/install.sh"
+
+sh "$root/testbed/flask-injection/install.sh"

@@ -13,6 +13,7 @@ import (
 	"github.com/merlonsec/merlon/internal/checks/authn"
 	"github.com/merlonsec/merlon/internal/checks/authz"
 	"github.com/merlonsec/merlon/internal/checks/exposure"
+	"github.com/merlonsec/merlon/internal/checks/inject"
 	"github.com/merlonsec/merlon/internal/checks/input"
 	"github.com/merlonsec/merlon/internal/checks/misconfig"
 	"github.com/merlonsec/merlon/internal/checks/property"
@@ -37,6 +38,10 @@ func All() []scan.Check {
 		authn.JWTNoExpiry{},
 		authn.JWTSensitiveClaims{},
 		authn.LoginBruteForce{},
+		inject.SQL{},
+		inject.NoSQL{},
+		inject.Command{},
+		inject.Template{},
 		authz.BOLA{},
 		authz.BFLA{},
 		input.Validation{},

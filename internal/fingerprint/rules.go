@@ -126,7 +126,9 @@ var rules = []*rule{
 
 	body(PostgreSQL, 3, "lib/pq error", `\bpq: `),
 	body(PostgreSQL, 5, "PostgreSQL driver named", `\bpsycopg2?\b|\basyncpg\b|\bPG::\w+|org\.postgresql|PSQLException`),
-	body(PostgreSQL, 4, "PostgreSQL syntax error", `syntax error at or near "`),
+	// Quotes may come escaped (\") when the message is passed on in JSON.
+	body(PostgreSQL, 4, "PostgreSQL syntax error", `syntax error at or near \\?"|syntax error at end of input`),
+	body(PostgreSQL, 5, "PostgreSQL unterminated string", `unterminated quoted string at or near \\?"`),
 	body(PostgreSQL, 4, "PostgreSQL constraint message", `duplicate key value violates unique constraint`),
 
 	body(MySQL, 5, "MySQL syntax error", `You have an error in your SQL syntax|corresponds to your (?:MySQL|MariaDB) server version`),
@@ -138,6 +140,8 @@ var rules = []*rule{
 	body(SQLite, 5, "SQLite result code", `\bSQLITE_(?:ERROR|CONSTRAINT|BUSY|MISMATCH|READONLY)\b`),
 	body(SQLite, 4, "SQLite constraint message", `UNIQUE constraint failed: `),
 	body(SQLite, 2, "SQLite missing-table message", `no such table: `),
+	body(SQLite, 5, "SQLite unrecognized token", `unrecognized token: \\?"`),
+	body(SQLite, 4, "SQLite syntax error", `near \\?"[^"\n]{1,80}\\?": syntax error`),
 
 	body(MSSQL, 5, "SQL Server client exception", `System\.Data\.SqlClient\.SqlException|Microsoft\.Data\.SqlClient|com\.microsoft\.sqlserver`),
 	body(MSSQL, 5, "SQL Server error message", `Unclosed quotation mark after the character string|Microsoft OLE DB Provider for SQL Server|\[Microsoft\]\[ODBC (?:Driver \d+ for )?SQL Server`),
@@ -145,6 +149,7 @@ var rules = []*rule{
 
 	body(Oracle, 5, "Oracle error code", `\bORA-\d{5}\b`),
 	body(Oracle, 5, "Oracle driver named", `oracle\.jdbc|\bcx_Oracle\b|oracledb\.exceptions`),
+	body(Oracle, 5, "Oracle unterminated string", `quoted string not properly terminated`),
 }
 
 // springError recognises Spring Boot's default JSON error body, whose

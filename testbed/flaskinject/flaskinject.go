@@ -1,0 +1,290 @@
+// Package flaskinject starts Merlon's injection testbed for tests: a real
+// Flask app on SQLite, PostgreSQL, a Mongo-style in-memory store, a shell
+// and Jinja2, with one variant per start (see testbed/flask-injection/app.py).
+//
+// Processes live in their own process groups and are killed when the test
+// ends, or when the test binary dies.
+package flaskinject
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Python is Debian's interpreter, where python3-flask and python3-psycopg2 live.
+const Python = "/usr/bin/python3"
+
+// PGBin holds Debian's PostgreSQL 15 server programs.
+const PGBin = "/usr/lib/postgresql/15/bin"
+
+const readyTimeout = 30 * time.Second
+
+// Variants returns the names MERLON_VARIANT accepts.
+func Variants() []string { return []string{"vulnerable", "fixed", "jitter"} }
+
+// Dir returns the absolute path of testbed/flask-injection.
+func Dir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return filepath.Join("testbed", "flask-injection")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "flask-injection")
+}
+
+var available = sync.OnceValue(func() error {
+	if err := exec.Command(Python, "-c", "import flask, psycopg2").Run(); err != nil {
+		return fmt.Errorf("flask-injection testbed unavailable: %s lacks flask or psycopg2; run testbed/flask-injection/install.sh", Python)
+	}
+	return nil
+})
+
+var pgAvailable = sync.OnceValue(func() error {
+	if _, err := os.Stat(filepath.Join(PGBin, "initdb")); err != nil {
+		return fmt.Errorf("postgresql 15 unavailable: %w; run testbed/flask-injection/install.sh", err)
+	}
+	return nil
+})
+
+// Options changes what Start runs.
+type Options struct {
+	// Postgres starts a throwaway PostgreSQL cluster (or uses the one
+	// MERLON_TEST_POSTGRES names, a libpq URL) and gives the app its
+	// DATABASE_URL, which turns on the /pg endpoints. The cluster is the
+	// harness's own rather than internal/store/pgtest's shared one, which
+	// only a TestMain calling pgtest.Main stops: the processes started
+	// here die with the test binary, whatever its TestMain.
+	Postgres bool
+}
+
+// App is one running variant.
+type App struct {
+	URL     string // http://127.0.0.1:port, without a slash
+	Variant string
+	// DatabaseURL is the app's PostgreSQL URL, "" without Options.Postgres.
+	DatabaseURL string
+}
+
+// Start runs the variant on a free 127.0.0.1 port and waits for its
+// /openapi.json. When the testbed is not installed, it skips t, or fails
+// it when CI or MERLON_REQUIRE_TESTBED is set.
+func Start(t testing.TB, variant string, opts Options) *App {
+	t.Helper()
+	skip := func(err error) {
+		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	if err := available(); err != nil {
+		skip(err)
+	}
+	dbURL := ""
+	if opts.Postgres {
+		dbURL = os.Getenv("MERLON_TEST_POSTGRES")
+		if dbURL == "" {
+			if err := pgAvailable(); err != nil {
+				skip(err)
+			}
+			// Not t.TempDir: its parents are private to the test's user,
+			// and the server runs as postgres.
+			dir, err := os.MkdirTemp("", "merlon-flaskinject-pg-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			u, stop, err := startPostgres(dir)
+			if err != nil {
+				t.Fatalf("start postgresql: %v", err)
+			}
+			t.Cleanup(stop)
+			dbURL = u
+		}
+	}
+	var err error
+	for range 3 {
+		var p *process
+		var app *App
+		app, p, err = start(variant, dbURL)
+		if err == nil {
+			t.Cleanup(p.stop)
+			return app
+		}
+		if !errors.Is(err, errExited) {
+			break
+		}
+	}
+	t.Fatalf("start flask-injection testbed %q: %v", variant, err)
+	return nil
+}
+
+var errExited = errors.New("process exited")
+
+func start(variant, dbURL string) (*App, *process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(Python, "-u", "app.py")
+	cmd.Dir = Dir()
+	cmd.Env = append(os.Environ(), "MERLON_VARIANT="+variant, "PORT="+strconv.Itoa(port),
+		"DATABASE_URL="+dbURL, "PYTHONDONTWRITEBYTECODE=1")
+	p, err := launch("flask app", cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	app := &App{URL: "http://127.0.0.1:" + strconv.Itoa(port), Variant: variant, DatabaseURL: dbURL}
+	client := &http.Client{Timeout: 2 * time.Second}
+	err = waitFor(p, time.Now().Add(readyTimeout), func() bool {
+		resp, err := client.Get(app.URL + "/openapi.json")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode == http.StatusOK
+	})
+	if err != nil {
+		p.stop()
+		return nil, nil, fmt.Errorf("flask app on %s: %w\n--- output ---\n%s", app.URL, err, p.out.String())
+	}
+	return app, p, nil
+}
+
+// startPostgres runs a throwaway cluster in dir, owned by the postgres OS
+// user when run as root (the server refuses to run as root), trusting
+// local connections, on a free 127.0.0.1 port.
+func startPostgres(dir string) (url string, stop func(), err error) {
+	data := filepath.Join(dir, "pgdata")
+	asPG := func(args ...string) *exec.Cmd {
+		if os.Geteuid() == 0 {
+			return exec.Command("runuser", append([]string{"-u", "postgres", "--"}, args...)...)
+		}
+		return exec.Command(args[0], args[1:]...)
+	}
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "postgres:postgres", dir).CombinedOutput(); err != nil {
+			return "", nil, fmt.Errorf("chown %s: %w: %s", dir, err, out)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", nil, err
+		}
+	}
+	if out, err := asPG(filepath.Join(PGBin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("initdb: %w: %s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := asPG(filepath.Join(PGBin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1",
+		"-k", dir, "-c", "fsync=off")
+	p, err := launch("postgres", cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	err = waitFor(p, time.Now().Add(readyTimeout), func() bool {
+		out, err := exec.Command(filepath.Join(PGBin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(port)).CombinedOutput()
+		return err == nil && strings.Contains(string(out), "accepting")
+	})
+	if err != nil {
+		p.stop()
+		return "", nil, fmt.Errorf("postgres on %s: %w\n%s", addr, err, p.out.String())
+	}
+	return "postgresql://postgres@" + addr + "/postgres", p.stop, nil
+}
+
+func waitFor(p *process, deadline time.Time, ready func() bool) error {
+	for {
+		if ready() {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w: %v", errExited, p.waitErr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v", readyTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	out     *tail
+	done    chan struct{}
+	waitErr error
+	once    sync.Once
+}
+
+func launch(name string, cmd *exec.Cmd) (*process, error) {
+	p := &process{name: name, cmd: cmd, out: &tail{max: 64 << 10}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) stop() {
+	p.once.Do(func() {
+		killGroup(p.cmd)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+}
+
+// tail keeps the last max bytes written, for failure messages.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tail) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(b), nil
+}
+
+func (w *tail) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
+}
