@@ -15,8 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -113,24 +113,19 @@ type App struct {
 // MERLON_REQUIRE_TESTBED.
 func Start(t testing.TB, variant string) *App {
 	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	proc.Require(t, Available())
 	// A free port can be taken between choosing it and binding it, so a
 	// start whose process died early is tried again on a new port.
 	var err error
 	for range 3 {
 		var app *App
-		var p *process
+		var p *proc.Process
 		app, p, err = start(variant)
 		if err == nil {
-			t.Cleanup(p.stop)
+			t.Cleanup(p.Stop)
 			return app
 		}
-		if !errors.Is(err, errExited) {
+		if !errors.Is(err, proc.ErrExited) {
 			break
 		}
 	}
@@ -138,12 +133,10 @@ func Start(t testing.TB, variant string) *App {
 	return nil
 }
 
-var errExited = errors.New("process exited")
-
 // start launches the app. On error, it is already stopped and the error
 // carries its output.
-func start(variant string) (*App, *process, error) {
-	port, err := freePort()
+func start(variant string) (*App, *proc.Process, error) {
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,13 +153,13 @@ func start(variant string) (*App, *process, error) {
 		"PORT="+strconv.Itoa(port),
 		"JWT_SECRET="+secret,
 	)
-	p, err := launch("express app", cmd)
+	p, err := proc.Launch("express app", cmd)
 	if err != nil {
 		return nil, nil, err
 	}
 	app := &App{URL: "http://127.0.0.1:" + strconv.Itoa(port), Variant: variant, JWTSecret: secret}
 	client := &http.Client{Timeout: 2 * time.Second}
-	err = waitFor(p, time.Now().Add(readyTimeout), func() bool {
+	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
 		resp, err := client.Get(app.URL + "/health")
 		if err != nil {
 			return false
@@ -176,8 +169,8 @@ func start(variant string) (*App, *process, error) {
 		return resp.StatusCode == http.StatusOK
 	})
 	if err != nil {
-		p.stop()
-		return nil, nil, fmt.Errorf("express app on %s: %w\n--- output ---\n%s", app.URL, err, p.out.String())
+		p.Stop()
+		return nil, nil, fmt.Errorf("express app on %s: %w\n--- output ---\n%s", app.URL, err, p.Output())
 	}
 	return app, p, nil
 }
@@ -207,93 +200,4 @@ func (a *App) Login(t testing.TB, user, pass string) string {
 		t.Fatalf("login %q = %d %s, want 200 with an access_token", user, resp.StatusCode, raw)
 	}
 	return out.AccessToken
-}
-
-// waitFor polls ready until it holds, p exits or the deadline passes.
-func waitFor(p *process, deadline time.Time, ready func() bool) error {
-	for {
-		if ready() {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%w: %v", errExited, p.waitErr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v", readyTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// process is one started child and what it wrote.
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	out     *tail
-	done    chan struct{} // closed when the process has been waited for
-	waitErr error         // set before done is closed
-	once    sync.Once
-}
-
-func launch(name string, cmd *exec.Cmd) (*process, error) {
-	p := &process{name: name, cmd: cmd, out: &tail{max: 64 << 10}, done: make(chan struct{})}
-	cmd.Stdout = p.out
-	cmd.Stderr = p.out
-	cmd.SysProcAttr = sysProcAttr()
-	// Output pipes stay open while any child holds them; do not let Wait
-	// hang on them once the process itself is gone.
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// stop kills the process's whole group and waits for it.
-func (p *process) stop() {
-	p.once.Do(func() {
-		killGroup(p.cmd)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-		}
-	})
-}
-
-// tail keeps the last max bytes written to it, for failure messages.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (w *tail) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	if over := len(w.buf) - w.max; over > 0 {
-		w.buf = append(w.buf[:0], w.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (w *tail) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
 }

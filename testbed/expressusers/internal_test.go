@@ -2,6 +2,7 @@ package expressusers
 
 import (
 	"errors"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,11 +16,11 @@ func TestStartUnknownVariant(t *testing.T) {
 	}
 	app, p, err := start("nonesuch")
 	if err == nil {
-		p.stop()
+		p.Stop()
 		t.Fatalf("start(nonesuch) = %v, want an error", app)
 	}
-	if !errors.Is(err, errExited) {
-		t.Errorf("start(nonesuch) error = %v, want it to wrap errExited", err)
+	if !errors.Is(err, proc.ErrExited) {
+		t.Errorf("start(nonesuch) error = %v, want it to wrap proc.ErrExited", err)
 	}
 	// The app's own complaint must reach the failure message.
 	if !strings.Contains(err.Error(), "unknown MERLON_VARIANT") {
@@ -36,17 +37,17 @@ func TestShortSecretRefused(t *testing.T) {
 	cmd := exec.Command("node", "app.js")
 	cmd.Dir = Dir()
 	cmd.Env = append(os.Environ(), "MERLON_VARIANT=fixed", "PORT=0", "JWT_SECRET=short")
-	p, err := launch("express app", cmd)
+	p, err := proc.Launch("express app", cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.stop()
+	defer p.Stop()
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-time.After(readyTimeout):
 		t.Fatal("app with a 5-character JWT_SECRET still runs, want it to exit")
 	}
-	if p.waitErr == nil || !strings.Contains(p.out.String(), "JWT_SECRET must be at least 32 characters") {
-		t.Errorf("app with a short JWT_SECRET: exit %v, output %q; want a failure naming JWT_SECRET", p.waitErr, p.out.String())
+	if p.ExitErr() == nil || !strings.Contains(p.Output(), "JWT_SECRET must be at least 32 characters") {
+		t.Errorf("app with a short JWT_SECRET: exit %v, output %q; want a failure naming JWT_SECRET", p.ExitErr(), p.Output())
 	}
 }

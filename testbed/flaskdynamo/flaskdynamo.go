@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 	"io"
 	"net"
 	"net/http"
@@ -118,28 +119,23 @@ type Options struct {
 // when opts.NoSpec is set.
 func StartWith(t testing.TB, variant string, opts Options) *App {
 	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	proc.Require(t, Available())
 	// A free port can be taken between choosing it and binding it, so a
 	// start whose process died early is tried again on new ports.
 	var err error
 	for range 3 {
 		var app *App
-		var procs []*process
+		var procs []*proc.Process
 		app, procs, err = start(variant, opts)
 		if err == nil {
 			t.Cleanup(func() {
 				for _, p := range procs {
-					p.stop()
+					p.Stop()
 				}
 			})
 			return app
 		}
-		if !errors.Is(err, errExited) {
+		if !errors.Is(err, proc.ErrExited) {
 			break
 		}
 	}
@@ -147,33 +143,31 @@ func StartWith(t testing.TB, variant string, opts Options) *App {
 	return nil
 }
 
-var errExited = errors.New("process exited")
-
 // start launches dynalite and the app. On error, both are already stopped
 // and the error carries their output.
-func start(variant string, opts Options) (app *App, procs []*process, err error) {
+func start(variant string, opts Options) (app *App, procs []*proc.Process, err error) {
 	deadline := time.Now().Add(readyTimeout)
 	defer func() {
 		if err != nil {
 			for _, p := range procs {
-				p.stop()
-				err = fmt.Errorf("%w\n--- %s output ---\n%s", err, p.name, p.out.String())
+				p.Stop()
+				err = fmt.Errorf("%w\n--- %s output ---\n%s", err, p.Name, p.Output())
 			}
 		}
 	}()
 
-	dynPort, err := freePort()
+	dynPort, err := proc.FreePort()
 	if err != nil {
 		return nil, nil, err
 	}
-	dyn, err := launch("dynalite", exec.Command(dynaliteBin(),
+	dyn, err := proc.Launch("dynalite", exec.Command(dynaliteBin(),
 		"--host", "127.0.0.1", "--port", strconv.Itoa(dynPort), "--createTableMs", "0"))
 	if err != nil {
 		return nil, nil, err
 	}
 	procs = append(procs, dyn)
 	dynAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(dynPort))
-	if err := waitFor(dyn, deadline, func() bool {
+	if err := proc.WaitFor(dyn, deadline, func() bool {
 		c, err := net.DialTimeout("tcp", dynAddr, time.Second)
 		if err == nil {
 			c.Close()
@@ -183,7 +177,7 @@ func start(variant string, opts Options) (app *App, procs []*process, err error)
 		return nil, procs, fmt.Errorf("dynalite on %s: %w", dynAddr, err)
 	}
 
-	appPort, err := freePort()
+	appPort, err := proc.FreePort()
 	if err != nil {
 		return nil, procs, err
 	}
@@ -203,7 +197,7 @@ func start(variant string, opts Options) (app *App, procs []*process, err error)
 		// An inherited MERLON_NO_SPEC must not change what Start means.
 		cmd.Env = append(cmd.Env, "MERLON_NO_SPEC=")
 	}
-	flask, err := launch("flask app", cmd)
+	flask, err := proc.Launch("flask app", cmd)
 	if err != nil {
 		return nil, procs, err
 	}
@@ -214,7 +208,7 @@ func start(variant string, opts Options) (app *App, procs []*process, err error)
 		DynamoEndpoint: "http://" + dynAddr,
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
-	if err := waitFor(flask, deadline, func() bool {
+	if err := proc.WaitFor(flask, deadline, func() bool {
 		resp, err := client.Get(app.URL + ready)
 		if err != nil {
 			return false
@@ -226,95 +220,6 @@ func start(variant string, opts Options) (app *App, procs []*process, err error)
 		return nil, procs, fmt.Errorf("flask app on %s: %w", app.URL, err)
 	}
 	return app, procs, nil
-}
-
-// waitFor polls ready until it holds, p exits or the deadline passes.
-func waitFor(p *process, deadline time.Time, ready func() bool) error {
-	for {
-		if ready() {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%w: %v", errExited, p.waitErr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v", readyTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// process is one started child and what it wrote.
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	out     *tail
-	done    chan struct{} // closed when the process has been waited for
-	waitErr error         // set before done is closed
-	once    sync.Once
-}
-
-func launch(name string, cmd *exec.Cmd) (*process, error) {
-	p := &process{name: name, cmd: cmd, out: &tail{max: 64 << 10}, done: make(chan struct{})}
-	cmd.Stdout = p.out
-	cmd.Stderr = p.out
-	cmd.SysProcAttr = sysProcAttr()
-	// Output pipes stay open while any child holds them; do not let Wait
-	// hang on them once the process itself is gone.
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// stop kills the process's whole group and waits for it.
-func (p *process) stop() {
-	p.once.Do(func() {
-		killGroup(p.cmd)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-		}
-	})
-}
-
-// tail keeps the last max bytes written to it, for failure messages.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (w *tail) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	if over := len(w.buf) - w.max; over > 0 {
-		w.buf = append(w.buf[:0], w.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (w *tail) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
 }
 
 // GetUser reads a user through the app's GET /users/{username}, the same

@@ -9,6 +9,7 @@ package flaskinject
 import (
 	"errors"
 	"fmt"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 	"io"
 	"net"
 	"net/http"
@@ -81,22 +82,12 @@ type App struct {
 // it when CI or MERLON_REQUIRE_TESTBED is set.
 func Start(t testing.TB, variant string, opts Options) *App {
 	t.Helper()
-	skip := func(err error) {
-		if os.Getenv("CI") != "" || os.Getenv("MERLON_REQUIRE_TESTBED") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	if err := available(); err != nil {
-		skip(err)
-	}
+	proc.Require(t, available())
 	dbURL := ""
 	if opts.Postgres {
 		dbURL = os.Getenv("MERLON_TEST_POSTGRES")
 		if dbURL == "" {
-			if err := pgAvailable(); err != nil {
-				skip(err)
-			}
+			proc.Require(t, pgAvailable())
 			// Not t.TempDir: its parents are private to the test's user,
 			// and the server runs as postgres.
 			dir, err := os.MkdirTemp("", "merlon-flaskinject-pg-")
@@ -114,14 +105,14 @@ func Start(t testing.TB, variant string, opts Options) *App {
 	}
 	var err error
 	for range 3 {
-		var p *process
+		var p *proc.Process
 		var app *App
 		app, p, err = start(variant, dbURL)
 		if err == nil {
-			t.Cleanup(p.stop)
+			t.Cleanup(p.Stop)
 			return app
 		}
-		if !errors.Is(err, errExited) {
+		if !errors.Is(err, proc.ErrExited) {
 			break
 		}
 	}
@@ -129,10 +120,8 @@ func Start(t testing.TB, variant string, opts Options) *App {
 	return nil
 }
 
-var errExited = errors.New("process exited")
-
-func start(variant, dbURL string) (*App, *process, error) {
-	port, err := freePort()
+func start(variant, dbURL string) (*App, *proc.Process, error) {
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -140,13 +129,13 @@ func start(variant, dbURL string) (*App, *process, error) {
 	cmd.Dir = Dir()
 	cmd.Env = append(os.Environ(), "MERLON_VARIANT="+variant, "PORT="+strconv.Itoa(port),
 		"DATABASE_URL="+dbURL, "PYTHONDONTWRITEBYTECODE=1")
-	p, err := launch("flask app", cmd)
+	p, err := proc.Launch("flask app", cmd)
 	if err != nil {
 		return nil, nil, err
 	}
 	app := &App{URL: "http://127.0.0.1:" + strconv.Itoa(port), Variant: variant, DatabaseURL: dbURL}
 	client := &http.Client{Timeout: 2 * time.Second}
-	err = waitFor(p, time.Now().Add(readyTimeout), func() bool {
+	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
 		resp, err := client.Get(app.URL + "/openapi.json")
 		if err != nil {
 			return false
@@ -156,8 +145,8 @@ func start(variant, dbURL string) (*App, *process, error) {
 		return resp.StatusCode == http.StatusOK
 	})
 	if err != nil {
-		p.stop()
-		return nil, nil, fmt.Errorf("flask app on %s: %w\n--- output ---\n%s", app.URL, err, p.out.String())
+		p.Stop()
+		return nil, nil, fmt.Errorf("flask app on %s: %w\n--- output ---\n%s", app.URL, err, p.Output())
 	}
 	return app, p, nil
 }
@@ -184,107 +173,24 @@ func startPostgres(dir string) (url string, stop func(), err error) {
 	if out, err := asPG(filepath.Join(PGBin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
 		return "", nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return "", nil, err
 	}
 	cmd := asPG(filepath.Join(PGBin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1",
 		"-k", dir, "-c", "fsync=off")
-	p, err := launch("postgres", cmd)
+	p, err := proc.Launch("postgres", cmd)
 	if err != nil {
 		return "", nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	err = waitFor(p, time.Now().Add(readyTimeout), func() bool {
+	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
 		out, err := exec.Command(filepath.Join(PGBin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(port)).CombinedOutput()
 		return err == nil && strings.Contains(string(out), "accepting")
 	})
 	if err != nil {
-		p.stop()
-		return "", nil, fmt.Errorf("postgres on %s: %w\n%s", addr, err, p.out.String())
+		p.Stop()
+		return "", nil, fmt.Errorf("postgres on %s: %w\n%s", addr, err, p.Output())
 	}
-	return "postgresql://postgres@" + addr + "/postgres", p.stop, nil
-}
-
-func waitFor(p *process, deadline time.Time, ready func() bool) error {
-	for {
-		if ready() {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%w: %v", errExited, p.waitErr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v", readyTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	out     *tail
-	done    chan struct{}
-	waitErr error
-	once    sync.Once
-}
-
-func launch(name string, cmd *exec.Cmd) (*process, error) {
-	p := &process{name: name, cmd: cmd, out: &tail{max: 64 << 10}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *process) stop() {
-	p.once.Do(func() {
-		killGroup(p.cmd)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-		}
-	})
-}
-
-// tail keeps the last max bytes written, for failure messages.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (w *tail) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	if over := len(w.buf) - w.max; over > 0 {
-		w.buf = append(w.buf[:0], w.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (w *tail) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
+	return "postgresql://postgres@" + addr + "/postgres", p.Stop, nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package flaskinject
+package proc
 
 import (
 	"os/exec"

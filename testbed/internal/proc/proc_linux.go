@@ -1,4 +1,4 @@
-package flaskdynamo
+package proc
 
 import (
 	"os/exec"
