@@ -5,7 +5,7 @@
 GO ?= go
 export MERLON_REQUIRE_TESTBED ?= 1
 
-.PHONY: all build test deps vet unit bench fuzz-short clean
+.PHONY: all build test deps vet unit bench bench-scan fuzz-short clean
 
 all: build
 
@@ -23,10 +23,29 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-test: deps vet unit
+test: deps vet unit fuzz-short
+
+# fuzz-short runs each fuzzer for a bounded time (FUZZTIME each, one
+# worker), after the committed seed corpora in testdata/fuzz ran as
+# ordinary tests in unit. A longer local run: make fuzz-short FUZZTIME=10m.
+FUZZTIME ?= 10s
+FUZZERS = ./internal/spec:FuzzParse ./internal/fill:FuzzWalk \
+	./internal/fingerprint:FuzzObserve ./internal/redact:FuzzString \
+	./internal/config:FuzzParse
+
+fuzz-short:
+	@set -e; for f in $(FUZZERS); do \
+		echo "fuzz $${f%%:*} $${f##*:} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${f##*:}\$$" -fuzztime $(FUZZTIME) -parallel 1 "$${f%%:*}"; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/pipeline/ ./internal/engine/ ./internal/spec/
+
+# bench-scan measures whole scans against the synthetic API; see
+# docs/performance.md.
+bench-scan:
+	$(GO) run ./bench
 
 clean:
 	rm -rf bin

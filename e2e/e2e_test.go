@@ -20,6 +20,7 @@ import (
 
 	"github.com/merlonsec/merlon/internal/demo"
 	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/store/pgtest"
 )
 
 var merlonBin string
@@ -38,7 +39,8 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	// pgtest.Main stops the PostgreSQL cluster distributed_test.go starts.
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

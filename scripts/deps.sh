@@ -3,7 +3,8 @@
 # machine, and only what is missing: headless Chromium (HTML report tests),
 # poppler-utils (pdftotext, PDF report tests), and the Flask + DynamoDB
 # testbed (python3-flask, python3-boto3, nodejs, npm, dynalite), the Express
-# multi-user testbed (express, jsonwebtoken), and jq (the GitHub Action script).
+# multi-user testbed (express, jsonwebtoken), jq (the GitHub Action script),
+# and postgresql (the store's integration tests start a throwaway cluster).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,7 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

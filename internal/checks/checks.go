@@ -13,10 +13,17 @@ import (
 	"github.com/merlonsec/merlon/internal/checks/authn"
 	"github.com/merlonsec/merlon/internal/checks/authz"
 	"github.com/merlonsec/merlon/internal/checks/exposure"
+	"github.com/merlonsec/merlon/internal/checks/graphql"
 	"github.com/merlonsec/merlon/internal/checks/inject"
 	"github.com/merlonsec/merlon/internal/checks/input"
+	"github.com/merlonsec/merlon/internal/checks/inventory"
+	"github.com/merlonsec/merlon/internal/checks/llm"
 	"github.com/merlonsec/merlon/internal/checks/misconfig"
 	"github.com/merlonsec/merlon/internal/checks/property"
+	"github.com/merlonsec/merlon/internal/checks/resource"
+	"github.com/merlonsec/merlon/internal/checks/ssrf"
+	"github.com/merlonsec/merlon/internal/checks/transport"
+	"github.com/merlonsec/merlon/internal/checks/unsafe"
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
@@ -27,7 +34,17 @@ func All() []scan.Check {
 		misconfig.SecurityHeaders{},
 		misconfig.CORS{},
 		misconfig.VersionDisclosure{},
+		misconfig.DangerousMethods{},
 		exposure.ErrorDisclosure{},
+		exposure.DebugPages{},
+		exposure.SensitiveData{},
+		transport.HTTPSRedirect{},
+		transport.TLS{},
+		transport.Certificate{},
+		transport.CookieSecure{},
+		transport.CookieHTTPOnly{},
+		transport.CookieSameSite{},
+		transport.MixedContent{},
 		property.MassAssignmentSurface{},
 		property.MassAssignment{},
 		authn.UnauthenticatedAccess{},
@@ -42,10 +59,34 @@ func All() []scan.Check {
 		inject.NoSQL{},
 		inject.Command{},
 		inject.Template{},
+		resource.NoRateLimit{},
+		resource.NoRateLimitHeaders{},
+		resource.UnboundedPageSize{},
+		resource.OversizedResponses{},
+		resource.NoRequestSizeLimit{},
+		ssrf.RequestForgery{},
+		inventory.NoVersioning{},
+		inventory.OldVersions{},
+		inventory.DeprecatedLive{},
+		inventory.UndocumentedEndpoints{},
+		inventory.ExposedFiles{},
+		unsafe.WebhookAnyURL{},
+		unsafe.OpenRedirect{},
 		authz.BOLA{},
 		authz.BFLA{},
 		input.Validation{},
 		input.ServerError{},
+		graphql.Introspection{},
+		graphql.FieldSuggestions{},
+		graphql.Batching{},
+		graphql.DepthLimit{},
+		graphql.MassAssignment{},
+		llm.SystemPromptLeak{},
+		llm.PromptInjection{},
+		llm.Jailbreak{},
+		llm.MarkdownExfiltration{},
+		llm.ExcessiveAgency{},
+		llm.UnsafeOutput{},
 	}
 }
 

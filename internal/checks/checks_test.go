@@ -110,8 +110,14 @@ func TestAll(t *testing.T) {
 			t.Errorf("check %q: CWE, Title and Description are required", m.ID)
 		}
 	}
+	var misconfigs int
+	for _, c := range all {
+		if c.Meta().Family == "misconfig" {
+			misconfigs++
+		}
+	}
 	got, err := checks.Select(all, []string{"misconfig"}, nil)
-	if err != nil || len(got) != 3 {
-		t.Errorf("Select(All(), misconfig) = %q, %v; want the three misconfig checks", ids(got), err)
+	if err != nil || len(got) != misconfigs || misconfigs < 3 {
+		t.Errorf("Select(All(), misconfig) = %q, %v; want the %d misconfig checks", ids(got), err, misconfigs)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/merlonsec/merlon/internal/cli/mcpcmd"
 	"github.com/merlonsec/merlon/internal/cli/reportcmd"
 	"github.com/merlonsec/merlon/internal/cli/scancmd"
+	"github.com/merlonsec/merlon/internal/cli/servecmd"
+	"github.com/merlonsec/merlon/internal/cli/workercmd"
 )
 
 // Main runs merlon with args and returns the process exit code.
@@ -80,6 +82,8 @@ Without --active, Merlon only sends GET, HEAD and OPTIONS requests.`,
 		reportcmd.NewCmd(ios, nil),
 		diffcmd.NewCmd(ios, nil),
 		mcpcmd.NewCmd(ios, nil),
+		servecmd.NewCmd(ios, nil),
+		workercmd.NewCmd(ios, nil),
 	)
 	// Unknown subcommands and bad arguments are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {

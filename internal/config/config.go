@@ -102,6 +102,7 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*File, error) {
 
 var (
 	unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	lineBreaks   = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 	varRef       = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 )
 
@@ -114,7 +115,10 @@ func oneLine(err error) error {
 		msgs = te.Errors
 	}
 	for i, m := range msgs {
-		msgs[i] = unknownField.ReplaceAllString(strings.TrimSpace(m), `unknown key "$1"`)
+		m = unknownField.ReplaceAllString(strings.TrimSpace(m), `unknown key "$1"`)
+		// yaml.v3 quotes a multi-line scalar as is; escape its line
+		// breaks so that the message stays one line.
+		msgs[i] = lineBreaks.Replace(m)
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }

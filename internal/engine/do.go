@@ -116,7 +116,11 @@ func (c *Client) follow(ctx context.Context, method string, u *url.URL, header h
 			continue
 		}
 
-		if req.NoRedirect || hops >= maxRedirects || !isRedirect(status) {
+		if req.NoRedirect || !isRedirect(status) {
+			return ex, nil
+		}
+		if hops >= maxRedirects {
+			c.s.redirectLimit.Add(1)
 			return ex, nil
 		}
 		loc := respHeader.Get("Location")
@@ -224,6 +228,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	if err != nil {
 		if ctx.Err() == nil { // the scan being cancelled is not the target's fault
 			c.s.transportErrors.Add(1)
+			c.s.blame(rctx, err)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -237,10 +242,33 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	if err != nil {
 		if ctx.Err() == nil {
 			c.s.transportErrors.Add(1)
+			c.s.blame(rctx, err)
 		}
 		return nil, nil, false, 0, fmt.Errorf("%s %s: read body: %w", method, shown, err)
 	}
+	if truncated {
+		c.s.truncated.Add(1)
+	}
 	return resp, raw, truncated, dur, nil
+}
+
+// blame counts a failed request against the target when the failure is
+// its misbehaviour: no complete answer within the timeout (rctx, the
+// request's own deadline, ran out), or headers past maxHeaderBytes.
+func (s *shared) blame(rctx context.Context, err error) {
+	switch {
+	case errors.Is(rctx.Err(), context.DeadlineExceeded) || isTimeout(err):
+		s.timeouts.Add(1)
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		// net/http has no sentinel for this; its message is stable.
+		s.bigHeaders.Add(1)
+	}
+}
+
+// isTimeout reports a network timeout anywhere in err's chain.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // newRequest avoids handing http.NewRequest a typed nil reader, which it

@@ -34,6 +34,11 @@ const (
 	maxRedirects = 5
 	// maxRetryWait caps how long a Retry-After header can stall a request.
 	maxRetryWait = 10 * time.Second
+	// maxHeaderBytes caps a response's status line and headers. Real APIs
+	// send a few KiB; a target sending megabytes is hostile or broken, and
+	// the transport's own default (10 MiB) would let every request cost
+	// that much memory.
+	maxHeaderBytes = 1 << 20
 	// firstBackoff is the wait before the first retry when the server
 	// gives no Retry-After; it doubles on each further retry.
 	firstBackoff = 250 * time.Millisecond
@@ -105,6 +110,20 @@ type Stats struct {
 	Refused int
 	// BudgetExhausted is set once a request was refused for the budget.
 	BudgetExhausted bool
+
+	// What the target did wrong, for the report's warnings. Each counts
+	// exchanges (attempts, not Do calls).
+
+	// Truncated responses had a body over MaxBodyBytes (decompressed).
+	Truncated int
+	// Timeouts are requests that did not finish, body included, within
+	// Timeout. They are counted among TransportErrors too.
+	Timeouts int
+	// OversizedHeaders are responses whose headers passed 1 MiB; they are
+	// counted among TransportErrors too.
+	OversizedHeaders int
+	// RedirectLimit counts requests given up after five in-scope redirects.
+	RedirectLimit int
 }
 
 // Client sends checks' requests to the target. It is safe for concurrent
@@ -135,6 +154,10 @@ type shared struct {
 	transportErrors atomic.Int64
 	refused         atomic.Int64
 	budgetExhausted atomic.Bool
+	truncated       atomic.Int64
+	timeouts        atomic.Int64
+	bigHeaders      atomic.Int64
+	redirectLimit   atomic.Int64
 
 	mu     sync.Mutex
 	byOp   map[*scan.Operation]reach
@@ -183,14 +206,15 @@ func New(cfg Config) *Client {
 
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          cfg.Concurrency * 2,
-		MaxIdleConnsPerHost:   cfg.Concurrency,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           cfg.Concurrency * 2,
+		MaxIdleConnsPerHost:    cfg.Concurrency,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    cfg.Timeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: maxHeaderBytes,
 	}
 	if cfg.Insecure {
 		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
@@ -266,10 +290,33 @@ func (c *Client) WithBase(base *url.URL) *Client {
 // Stats returns the counts so far.
 func (c *Client) Stats() Stats {
 	return Stats{
-		Requests:        int(c.s.requests.Load()),
-		TransportErrors: int(c.s.transportErrors.Load()),
-		Refused:         int(c.s.refused.Load()),
-		BudgetExhausted: c.s.budgetExhausted.Load(),
+		Requests:         int(c.s.requests.Load()),
+		TransportErrors:  int(c.s.transportErrors.Load()),
+		Refused:          int(c.s.refused.Load()),
+		BudgetExhausted:  c.s.budgetExhausted.Load(),
+		Truncated:        int(c.s.truncated.Load()),
+		Timeouts:         int(c.s.timeouts.Load()),
+		OversizedHeaders: int(c.s.bigHeaders.Load()),
+		RedirectLimit:    int(c.s.redirectLimit.Load()),
+	}
+}
+
+// Limits are the bounds a client enforces on every response, as its
+// config resolved them, for messages that name them.
+type Limits struct {
+	Timeout        time.Duration
+	MaxBodyBytes   int64
+	MaxHeaderBytes int64
+	MaxRedirects   int
+}
+
+// Limits returns the bounds c enforces.
+func (c *Client) Limits() Limits {
+	return Limits{
+		Timeout:        c.cfg.Timeout,
+		MaxBodyBytes:   c.cfg.MaxBodyBytes,
+		MaxHeaderBytes: maxHeaderBytes,
+		MaxRedirects:   maxRedirects,
 	}
 }
 

@@ -72,6 +72,11 @@ func inventory(ctx context.Context, cfg Config, given *spec.Spec, c *engine.Clie
 	return res, nil
 }
 
+// maxSpecBytes caps a spec fetched by URL. Specs of large APIs run to
+// megabytes (10,000 operations make about 10 MB), far past the cap on
+// ordinary responses.
+const maxSpecBytes = 64 << 20
+
 // loadSpec reads --spec from a file or URL. A spec URL on another origin
 // than the target is fetched without the user's headers, so credentials
 // meant for the API never travel elsewhere, unless SpecAuth asks for them.
@@ -89,7 +94,8 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 				hdr = cfg.Headers
 			}
 		}
-		fetcher := engine.New(engine.Config{BaseURL: u, Timeout: cfg.Timeout, Header: hdr, Insecure: cfg.Insecure, MaxRequests: 10, UserAgent: "merlon/" + cfg.ToolVersion})
+		fetcher := engine.New(engine.Config{BaseURL: u, Timeout: cfg.Timeout, Header: hdr, Insecure: cfg.Insecure, MaxRequests: 10,
+			MaxBodyBytes: maxSpecBytes, UserAgent: "merlon/" + cfg.ToolVersion})
 		fetch := func(ctx context.Context, raw string) ([]byte, error) {
 			ex, err := fetcher.Do(ctx, &scan.Request{Method: http.MethodGet, Path: raw})
 			if err != nil {
@@ -99,7 +105,7 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 				return nil, fmt.Errorf("GET %s: HTTP %d", raw, ex.Response.Status)
 			}
 			if ex.Response.Truncated {
-				return nil, fmt.Errorf("GET %s: spec larger than the response cap", raw)
+				return nil, fmt.Errorf("GET %s: spec larger than %d MiB", raw, maxSpecBytes>>20)
 			}
 			return ex.Response.Raw, nil
 		}

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/merlonsec/merlon/internal/callback"
 	"github.com/merlonsec/merlon/internal/engine"
 	"github.com/merlonsec/merlon/internal/fill"
 	"github.com/merlonsec/merlon/internal/fingerprint"
@@ -72,6 +73,12 @@ type Config struct {
 	MaxRequests int
 	MaxTime     time.Duration
 	Insecure    bool
+	// CallbackListen is the address the out-of-band callback listener of
+	// an active scan binds (default 127.0.0.1:0, reachable only from this
+	// machine); CallbackURL is the URL the target should use to reach it,
+	// when that is not the listening address (a proxy, NAT).
+	CallbackListen string
+	CallbackURL    string
 
 	// Checks are the checks to run, already selected.
 	Checks []scan.Check
@@ -294,6 +301,14 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Values:     values,
 		Notes:      &scan.Notes{},
 	}
+	if cfg.Active {
+		cb, err := callback.Start(ctx, cfg.CallbackListen, cfg.CallbackURL)
+		if err != nil {
+			return nil, badInput("%v", err)
+		}
+		defer cb.Close()
+		target.Callbacks = cb
+	}
 	// The checks talk to a client rooted at the API base, which may carry
 	// a path prefix from the spec's servers.
 	checkClient := client
@@ -305,8 +320,12 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	target.Stack = det.Stack()
 
 	report(func(p *Progress) { p.Phase = "checks"; p.ChecksTotal = len(cfg.Checks) })
+	// Most checks send one request at a time, so as many checks run at
+	// once as requests may be in flight; the engine still caps the
+	// requests themselves at cfg.Concurrency.
 	findings, results := engine.RunChecks(ctx, target, cfg.Checks, checkClient, engine.RunOptions{
-		OnDone: func(scan.CheckResult) { report(func(p *Progress) { p.ChecksDone++ }) },
+		Parallel: max(cfg.Concurrency, engine.DefaultParallel),
+		OnDone:   func(scan.CheckResult) { report(func(p *Progress) { p.ChecksDone++ }) },
 	})
 
 	rep.Stack = det.Stack()
@@ -319,6 +338,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	rep.Checks = results
 	rep.Warnings = append(rep.Warnings, target.Notes.All()...)
 	rep.Coverage = client.Coverage(target.Operations)
+	rep.Warnings = append(rep.Warnings, misbehaviour(client.Stats(), client.Limits())...)
 	if ctx.Err() != nil {
 		rep.Interrupted = true
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -332,6 +352,48 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	rep.FinishedAt = time.Now().UTC()
 	report(func(p *Progress) { p.Phase = "done" })
 	return rep, nil
+}
+
+// misbehaviour turns what the engine counted against the target into
+// warnings, so that a report on an API that sent bombs, stalled or looped
+// says so instead of looking like an ordinary scan.
+func misbehaviour(st engine.Stats, lim engine.Limits) []string {
+	var out []string
+	if st.Truncated > 0 {
+		out = append(out, fmt.Sprintf("the target sent %d %s over the body cap (%s); only the first %s of each was read",
+			st.Truncated, plural(st.Truncated, "response"), bytesize(lim.MaxBodyBytes), bytesize(lim.MaxBodyBytes)))
+	}
+	if st.Timeouts > 0 {
+		out = append(out, fmt.Sprintf("%d %s to the target timed out (--timeout %s), the body included",
+			st.Timeouts, plural(st.Timeouts, "request"), lim.Timeout))
+	}
+	if st.OversizedHeaders > 0 {
+		out = append(out, fmt.Sprintf("the target sent %d %s with oversized headers (over %s); they were dropped",
+			st.OversizedHeaders, plural(st.OversizedHeaders, "response"), bytesize(lim.MaxHeaderBytes)))
+	}
+	if st.RedirectLimit > 0 {
+		out = append(out, fmt.Sprintf("the target redirected %d %s more than %d times in a row; Merlon stopped following",
+			st.RedirectLimit, plural(st.RedirectLimit, "request"), lim.MaxRedirects))
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// bytesize writes n in the largest binary unit that divides it.
+func bytesize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func isJSON(h http.Header) bool {

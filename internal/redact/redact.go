@@ -187,7 +187,7 @@ var (
 
 // String redacts secrets inside a text body: values of secret-looking
 // JSON keys and form fields, bearer and basic credentials, JWTs, AWS access
-// key IDs and private key PEM blocks. The rest of the text is unchanged.
+// key IDs, Stripe, GitHub and Slack tokens and private key PEM blocks. The rest of the text is unchanged.
 //
 // Bodies can be megabytes, so the passes are hand-written scanners rather
 // than regular expressions with submatches, which run at a few MB/s.
@@ -219,7 +219,7 @@ func String(s string) string {
 	if strings.Contains(s, "AKIA") || strings.Contains(s, "ASIA") {
 		s = awsKey.ReplaceAllLiteralString(s, Placeholder)
 	}
-	return s
+	return tokens(s)
 }
 
 // redactPEM keeps the BEGIN and END lines of a key block so the reader

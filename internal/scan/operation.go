@@ -33,6 +33,9 @@ type Target struct {
 	// Notes collects what checks have to say about the scan itself (for
 	// example, objects an active probe could not clean up).
 	Notes *Notes
+	// Callbacks is the listener out-of-band checks point the target at;
+	// nil when the scan runs none (passive scans).
+	Callbacks Callbacks
 }
 
 // SpecInfo records the spec a target's operations came from.

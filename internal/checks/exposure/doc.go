@@ -1,4 +1,8 @@
 // Package exposure holds Merlon's checks for information an API gives away
-// in its responses: stack traces, debug pages and other internals that
-// should never leave the server (OWASP API8:2023).
+// in its responses: stack traces, debug and management endpoints, and
+// sensitive data (secrets, password hashes, personal data, internal
+// addresses) that should never leave the server.
+//
+// exposure.error-disclosure also covers what some scanners call "verbose
+// errors": Merlon has no separate check for them.
 package exposure

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // Exit codes, documented in README.md. Main is the only place that turns
@@ -89,4 +90,46 @@ func ExitCode(err error) int {
 	default:
 		return ExitRuntime
 	}
+}
+
+// WriteFile writes what render produces to path. A regular file (or a new
+// one) is written whole or not at all: render goes to a temporary file in
+// the same directory, which is then renamed over path, so a failed run
+// never leaves half a report behind. Anything else that already exists at
+// path — /dev/null, a named pipe, /dev/stdout — is written in place, since
+// renaming over it would replace the device or pipe with a plain file.
+func WriteFile(path string, render func(io.Writer) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		if err := render(f); err != nil {
+			f.Close()
+			return fmt.Errorf("render report: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".merlon-report-*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("render report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }

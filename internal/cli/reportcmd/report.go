@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,7 +82,7 @@ func Run(_ context.Context, o *Options) error {
 		}
 		return nil
 	}
-	return WriteFile(o.Output, func(w io.Writer) error { return r.Render(w, rep) })
+	return cmdutil.WriteFile(o.Output, func(w io.Writer) error { return r.Render(w, rep) })
 }
 
 // Read loads a saved JSON report from path, or from stdin when path is "-".
@@ -109,27 +108,3 @@ func Read(path string, stdin io.Reader) (*scan.Report, error) {
 	return rep, nil
 }
 
-// WriteFile writes what render produces to path whole or not at all: it
-// renders to a temporary file in the same directory and renames it, so a
-// failed run never leaves half a report behind.
-func WriteFile(path string, render func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".merlon-report-*")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("render report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/merlonsec/merlon/internal/checks"
 	"github.com/merlonsec/merlon/internal/checks/authn"
+	"github.com/merlonsec/merlon/internal/checks/llm"
 	"github.com/merlonsec/merlon/internal/cli/cmdutil"
 	"github.com/merlonsec/merlon/internal/config"
 	"github.com/merlonsec/merlon/internal/pipeline"
@@ -46,8 +47,12 @@ type Options struct {
 	Checks      []string
 	SkipChecks  []string
 	Insecure    bool
-	Quiet       bool
-	Verbose     bool
+	// CallbackURL and CallbackListen place the out-of-band listener of
+	// active scans (--callback-url, --callback-listen).
+	CallbackURL    string
+	CallbackListen string
+	Quiet          bool
+	Verbose        bool
 
 	// Baseline, Suppressions and Rules are the gate's files (see gate.go).
 	Baseline     string
@@ -56,6 +61,9 @@ type Options struct {
 
 	// JWTWordlist is a file of extra JWT secrets to try (--jwt-wordlist).
 	JWTWordlist string
+	// LLMCanary is text known to be in an LLM endpoint's system prompt
+	// (--llm-canary); llm.system-prompt-leak confirms a leak with it.
+	LLMCanary string
 
 	// Config, Identities and SpecAuth set who Merlon acts as (identity.go).
 	Config     string
@@ -63,6 +71,11 @@ type Options struct {
 	SpecAuth   bool
 	file       *config.File
 	changed    func(flag string) bool
+
+	// Save stores the scan in the database DB names (save.go); an empty DB
+	// is the default path, see docs/serve.md.
+	Save bool
+	DB   string
 
 	// Signals, when set, replaces os/signal for tests.
 	Signals <-chan os.Signal
@@ -128,12 +141,17 @@ included), 3 the scan could not run, 130 interrupted.`,
 	f.StringSliceVar(&opts.Checks, "checks", nil, "run only these checks: IDs, families or OWASP categories, comma-separated (see merlon checks)")
 	f.StringSliceVar(&opts.SkipChecks, "skip-checks", nil, "skip these checks: IDs, families or OWASP categories")
 	f.BoolVarP(&opts.Insecure, "insecure", "k", false, "do not verify the target's TLS certificate")
+	f.StringVar(&opts.CallbackListen, "callback-listen", "127.0.0.1:0", "address the callback listener of --active out-of-band checks (SSRF, webhooks) binds; the default only works for a target on this machine")
+	f.StringVar(&opts.CallbackURL, "callback-url", "", "URL the target should use to reach the callback listener, when not the listening address (e.g. https://callbacks.example.com)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every state-changing request and show full evidence")
 	f.StringVar(&opts.Config, "config", "", "merlon.yaml with the target, headers and identities (flags override it); see docs/identities.md")
 	f.StringArrayVar(&opts.Identities, "identity", nil, "identity to act as, as 'name:role:Header: value' (repeatable); see docs/identities.md")
 	f.BoolVar(&opts.SpecAuth, "spec-auth", false, "send the credentials to a --spec URL on another origin too")
 	f.StringVar(&opts.JWTWordlist, "jwt-wordlist", "", "file of candidate JWT secrets, one a line, tried after Merlon's built-in list")
+	f.StringVar(&opts.LLMCanary, "llm-canary", "", "text known to be in an LLM endpoint's system prompt; a reply containing it confirms a system-prompt leak")
+	f.BoolVar(&opts.Save, "save", false, "store the scan and its report in the database, for the dashboard and diffs (see docs/serve.md)")
+	f.StringVar(&opts.DB, "db", "", "database for --save: a SQLite file path, or a postgres:// URL (default: $MERLON_DB, else $XDG_DATA_HOME/merlon/merlon.db)")
 	return cmd
 }
 
@@ -214,6 +232,9 @@ func (o *Options) validate() (*settings, error) {
 		}
 		selected = authn.WithWordlist(selected, words)
 	}
+	if o.LLMCanary != "" {
+		selected = llm.WithCanary(selected, o.LLMCanary)
+	}
 	s.cfg.Checks = selected
 	s.cfg.Spec = o.Spec
 	s.cfg.Active = o.Active
@@ -223,6 +244,8 @@ func (o *Options) validate() (*settings, error) {
 	s.cfg.MaxRequests = o.MaxRequests
 	s.cfg.MaxTime = o.MaxTime
 	s.cfg.Insecure = o.Insecure
+	s.cfg.CallbackListen = o.CallbackListen
+	s.cfg.CallbackURL = o.CallbackURL
 	s.cfg.ToolVersion = cmdutil.Version
 	return s, nil
 }
@@ -321,6 +344,15 @@ func Run(ctx context.Context, o *Options) error {
 	if err := write(o, s.renderer, rep); err != nil {
 		return err
 	}
+	if o.Save {
+		where, id, err := save(ctx, o, rep, wasInterrupted)
+		if err != nil {
+			return err
+		}
+		if !o.Quiet {
+			fmt.Fprintf(o.IO.ErrOut, "merlon: scan saved as #%d in %s\n", id, where)
+		}
+	}
 	if !o.Quiet {
 		summary(o.IO.ErrOut, rep, o.Output)
 	}
@@ -339,32 +371,7 @@ func write(o *Options, r report.Renderer, rep *scan.Report) error {
 		}
 		return nil
 	}
-	tmp, err := os.CreateTemp(dirOf(o.Output), ".merlon-report-*")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := r.Render(tmp, rep); err != nil {
-		tmp.Close()
-		return fmt.Errorf("render report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), o.Output); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		if i == 0 {
-			return "/"
-		}
-		return p[:i]
-	}
-	return "."
+	return cmdutil.WriteFile(o.Output, func(w io.Writer) error { return r.Render(w, rep) })
 }
 
 // summary prints one closing line on stderr, so a user who sent the report

@@ -1,0 +1,257 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/merlonsec/merlon/internal/jobs"
+	"github.com/merlonsec/merlon/internal/store"
+	"github.com/merlonsec/merlon/internal/store/pgtest"
+)
+
+// slowAPI is a tiny API whose every answer takes latency, so that a scan
+// lasts long enough for a worker to be killed in the middle of one.
+func slowAPI(latency time.Duration, requests *atomic.Int64) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"openapi":"3.0.3","info":{"title":"slow","version":"1"},"paths":{
+		  "/items":{"get":{"responses":{"200":{"description":"ok"}}}},
+		  "/items/{id}":{"get":{"parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"integer"},"example":1}],"responses":{"200":{"description":"ok"}}}}}}`)
+	})
+	mux.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":1}]`)
+	})
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":%q}`, r.PathValue("id"))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// worker is a `merlon worker` process.
+type worker struct {
+	id  string
+	cmd *exec.Cmd
+	out *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startWorker(t *testing.T, dsn, id string) *worker {
+	t.Helper()
+	w := &worker{id: id, out: &syncBuffer{}}
+	// The job timeout leaves each ~1-2 s scan ample room; the short rescue
+	// delay lets the test see a dead worker's scan retried quickly.
+	w.cmd = exec.Command(merlonBin, "worker", "--db", dsn, "--workers", "2", "--id", id,
+		"--job-timeout", "15s", "--rescue-after", "20s")
+	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
+	if err := w.cmd.Start(); err != nil {
+		t.Fatalf("start worker %s: %v", id, err)
+	}
+	t.Cleanup(func() {
+		_ = w.cmd.Process.Kill()
+		_ = w.cmd.Wait()
+		if t.Failed() {
+			t.Logf("worker %s output:\n%s", id, w.out.String())
+		}
+	})
+	return w
+}
+
+// runningOn counts the scan jobs a worker is running now, from River's
+// own table: attempted_by ends with the worker that holds the job.
+func runningOn(ctx context.Context, conn *pgx.Conn, id string) (int, error) {
+	var n int
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM river_job
+		WHERE kind = $1 AND state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $2`,
+		jobs.ScanArgs{}.Kind(), id).Scan(&n)
+	return n, err
+}
+
+// TestDistributedWorkersSurviveKill is issue 6's test: one enqueuer and two
+// worker processes on one PostgreSQL, 20 scans queued against a slow
+// target, one worker SIGKILLed mid-scan. Every scan must complete exactly
+// once: 20 scans done, 20 reports, none stored twice.
+func TestDistributedWorkersSurviveKill(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	var requests atomic.Int64
+	api := httptest.NewServer(slowAPI(40*time.Millisecond, &requests))
+	defer api.Close()
+
+	// The enqueuer plays the server's part: it stores scans and queues
+	// their jobs, and runs none itself.
+	enq, err := jobs.Open(ctx, dsn, jobs.Config{})
+	if err != nil {
+		t.Fatalf("open enqueuer: %v", err)
+	}
+	defer enq.Close()
+	st := enq.Store()
+	tg := &store.Target{Name: "slow", URL: api.URL, TargetSettings: store.TargetSettings{Spec: api.URL + "/openapi.json"}}
+	if err := st.CreateTarget(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	ids := make([]int64, 0, n)
+	for range n {
+		s := &store.Scan{TargetID: tg.ID, RequestedBy: "e2e", Options: []byte(`{"profile":"quick"}`)}
+		if err := st.CreateScan(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := enq.EnqueueScan(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+
+	victim := startWorker(t, dsn, "worker-a")
+	startWorker(t, dsn, "worker-b")
+
+	// Kill worker-a once it holds a running scan and some scans are done,
+	// so that the kill lands mid-scan and not during startup.
+	killed := 0
+	for killed == 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("worker-a never ran a scan:\n%s", victim.out.String())
+		}
+		done, err := st.ListScans(ctx, tg.ID, store.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		finished := 0
+		for _, s := range done {
+			if s.Status == store.StatusDone {
+				finished++
+			}
+		}
+		running, err := runningOn(ctx, conn, victim.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finished >= 2 && running > 0 {
+			if err := victim.cmd.Process.Kill(); err != nil { // SIGKILL
+				t.Fatal(err)
+			}
+			_ = victim.cmd.Wait()
+			killed = running
+			t.Logf("killed worker-a holding %d running scans; %d scans done", running, finished)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Wait for every scan to end, the killed ones once River's rescuer
+	// hands them to worker-b.
+	var scans []store.Scan
+	for {
+		scans, err = st.ListScans(ctx, tg.ID, store.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		final := 0
+		for _, s := range scans {
+			if s.Status.Final() {
+				final++
+			}
+		}
+		if final == n {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d scans final after 2 minutes", final, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	if len(scans) != n {
+		t.Errorf("scans stored = %d, want %d", len(scans), n)
+	}
+	for _, s := range scans {
+		if s.Status != store.StatusDone || !s.HasReport {
+			t.Errorf("scan %d = %s (%q), report %v; want done with a report", s.ID, s.Status, s.Message, s.HasReport)
+			continue
+		}
+		rep, err := st.GetReport(ctx, s.ID)
+		if err != nil {
+			t.Errorf("GetReport(%d) = %v", s.ID, err)
+			continue
+		}
+		rows, err := st.ListFindings(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A report stored twice would double its finding rows.
+		if len(rows) != len(rep.Findings) || s.Findings != len(rep.Findings) {
+			t.Errorf("scan %d: %d finding rows, count %d, report has %d; want all equal", s.ID, len(rows), s.Findings, len(rep.Findings))
+		}
+	}
+
+	var jobsDone, retried, total int
+	err = conn.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE state = 'completed'),
+		count(*) FILTER (WHERE attempt > 1 AND 'worker-a' = ANY(attempted_by)),
+		count(*)
+		FROM river_job WHERE kind = $1`, jobs.ScanArgs{}.Kind()).Scan(&jobsDone, &retried, &total)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != n || jobsDone != n {
+		t.Errorf("scan jobs = %d, completed %d; want %d, all completed", total, jobsDone, n)
+	}
+	if retried < killed {
+		t.Errorf("jobs retried after worker-a died = %d, want at least the %d it held", retried, killed)
+	}
+	for _, id := range ids {
+		found := false
+		for _, s := range scans {
+			found = found || s.ID == id
+		}
+		if !found {
+			t.Errorf("scan %d missing", id)
+		}
+	}
+	t.Logf("target answered %d requests", requests.Load())
+}

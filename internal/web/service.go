@@ -1,0 +1,347 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/merlonsec/merlon/internal/config"
+	"github.com/merlonsec/merlon/internal/store"
+)
+
+// The logic both the pages and the API run, so that the two cannot grow
+// different rules.
+
+// targetInput is what a person gives for a new target or its settings.
+type targetInput struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	Spec string `json:"spec"`
+	// Identities is merlon.yaml text (see docs/identities.md).
+	Identities string `json:"identities"`
+}
+
+// createTarget validates in and stores a new target.
+func (s *Server) createTarget(ctx context.Context, in targetInput) (*store.Target, error) {
+	u, err := s.checkURL(ctx, "target URL", in.URL)
+	if err != nil {
+		return nil, err
+	}
+	t := &store.Target{Name: strings.TrimSpace(in.Name), URL: strings.TrimRight(u.String(), "/")}
+	if t.Name == "" {
+		t.Name = u.Host
+	}
+	if err := s.applyScanSettings(ctx, &t.TargetSettings, in.Spec, in.Identities); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateTarget(ctx, t); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, &userError{status: 409, msg: "a target with this URL exists already"}
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// applyScanSettings checks and sets the spec and identities of a target.
+func (s *Server) applyScanSettings(ctx context.Context, ts *store.TargetSettings, spec, identities string) error {
+	spec = strings.TrimSpace(spec)
+	if spec != "" {
+		// A path would make the server read its own files; only a
+		// single-user server that allows private targets may do that.
+		if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") || !s.private {
+			if _, err := s.checkURL(ctx, "spec", spec); err != nil {
+				return err
+			}
+		}
+	}
+	ts.Spec = spec
+	ids, err := identitiesJSON(identities)
+	if err != nil {
+		return err
+	}
+	ts.Identities = ids
+	return nil
+}
+
+// identitiesJSON checks merlon.yaml text and returns it as the JSON string
+// the store keeps (Target.Identities). References to environment variables
+// are refused: on a server they would hand the server's own environment to
+// whoever wrote the YAML.
+func identitiesJSON(yamlText string) (json.RawMessage, error) {
+	if strings.TrimSpace(yamlText) == "" {
+		return nil, nil
+	}
+	noEnv := func(string) (string, bool) { return "", false }
+	if _, err := config.Parse([]byte(yamlText), noEnv); err != nil {
+		if errors.Is(err, config.ErrUnsetVariable) {
+			return nil, badRequest("identities: ${VAR} references are not allowed on the server; write the values")
+		}
+		return nil, badRequest("identities: %v", err)
+	}
+	b, err := json.Marshal(yamlText)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// identitiesText turns the stored form back into YAML text.
+func identitiesText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// scheduleInput sets when a target is scanned on its own.
+type scheduleInput struct {
+	IntervalSeconds int64  `json:"intervalSeconds"`
+	Cron            string `json:"cron"`
+}
+
+// minInterval keeps a schedule from turning into a flood.
+const minInterval = 5 * 60
+
+// applySchedule checks in and sets it on ts with the first run: one
+// interval from now, or within the scheduler's next tick for a cron
+// schedule (the scheduler then follows the expression).
+func (s *Server) applySchedule(ts *store.TargetSettings, in scheduleInput) error {
+	in.Cron = strings.Join(strings.Fields(in.Cron), " ")
+	switch {
+	case in.IntervalSeconds < 0:
+		return badRequest("interval must not be negative")
+	case in.IntervalSeconds > 0 && in.IntervalSeconds < minInterval:
+		return badRequest("interval must be at least %d seconds", minInterval)
+	case in.IntervalSeconds > 0 && in.Cron != "":
+		return badRequest("give an interval or a cron expression, not both")
+	}
+	if in.Cron != "" {
+		if err := checkCron(in.Cron); err != nil {
+			return err
+		}
+	}
+	ts.IntervalSeconds, ts.Cron = in.IntervalSeconds, in.Cron
+	now := s.now().UTC()
+	switch {
+	case in.IntervalSeconds > 0:
+		next := now.Add(time.Duration(in.IntervalSeconds) * time.Second)
+		ts.NextRunAt = &next
+	case in.Cron != "":
+		ts.NextRunAt = &now
+	default:
+		ts.NextRunAt = nil
+	}
+	return nil
+}
+
+// checkCron accepts five fields of digits, '*', ',', '-' and '/', or one
+// of the @hourly-style shorthands. The scheduler does the real parsing;
+// this catches typos while the person is still on the form.
+func checkCron(expr string) error {
+	switch expr {
+	case "@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually":
+		return nil
+	}
+	fields := strings.Fields(expr)
+	if len(fields) != 5 {
+		return badRequest("cron %q: want five fields (minute hour day month weekday)", expr)
+	}
+	for _, f := range fields {
+		if strings.Trim(f, "0123456789*,-/") != "" {
+			return badRequest("cron %q: field %q has characters other than digits and * , - /", expr, f)
+		}
+	}
+	return nil
+}
+
+// webhookInput sets where a target's events go.
+type webhookInput struct {
+	URL string `json:"url"`
+	// Secret signs the POSTs; empty keeps the current one, or makes a new
+	// one when there is none.
+	Secret string `json:"secret"`
+}
+
+func (s *Server) applyWebhook(ctx context.Context, ts *store.TargetSettings, in webhookInput) error {
+	in.URL = strings.TrimSpace(in.URL)
+	if in.URL == "" {
+		ts.WebhookURL, ts.WebhookSecret = "", ""
+		return nil
+	}
+	if _, err := s.checkURL(ctx, "webhook URL", in.URL); err != nil {
+		return err
+	}
+	ts.WebhookURL = in.URL
+	switch {
+	case in.Secret != "":
+		if len(in.Secret) < 16 {
+			return badRequest("webhook secret must be at least 16 characters")
+		}
+		ts.WebhookSecret = in.Secret
+	case ts.WebhookSecret == "":
+		sec, err := store.NewToken()
+		if err != nil {
+			return err
+		}
+		ts.WebhookSecret = sec
+	}
+	return nil
+}
+
+// scanInput asks for a scan of a target.
+type scanInput struct {
+	TargetID int64 `json:"targetId"`
+	// Mode is "passive" (the default: GET, HEAD and OPTIONS only) or
+	// "active" (state-changing requests). Active needs Confirm to equal
+	// the target's host, and the target to serve its verification token.
+	Mode    string `json:"mode"`
+	Confirm string `json:"confirm"`
+}
+
+// active reads Mode, refusing anything but the two modes.
+func (in scanInput) active() (bool, error) {
+	switch in.Mode {
+	case "", "passive":
+		return false, nil
+	case "active":
+		return true, nil
+	}
+	return false, badRequest("mode must be passive or active")
+}
+
+// scanOptions is what the store keeps in Scan.Options.
+type scanOptions struct {
+	Active bool `json:"active"`
+}
+
+// startScan queues a scan of t and hands it to the job runner.
+func (s *Server) startScan(ctx context.Context, u *store.User, t *store.Target, in scanInput) (*store.Scan, error) {
+	if _, err := s.checkURL(ctx, "target", t.URL); err != nil {
+		return nil, err
+	}
+	active, err := in.active()
+	if err != nil {
+		return nil, err
+	}
+	if active {
+		if strings.TrimSpace(in.Confirm) != targetHost(t) {
+			return nil, badRequest("an active scan sends requests that change data: type the target's host (%s) to confirm", targetHost(t))
+		}
+		if err := s.verifyTarget(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := json.Marshal(scanOptions{Active: active})
+	if err != nil {
+		return nil, err
+	}
+	sc := &store.Scan{TargetID: t.ID, Status: store.StatusQueued, RequestedBy: u.Email, Active: active, Options: opts}
+	if err := s.store.CreateScan(ctx, sc); err != nil {
+		return nil, fmt.Errorf("create scan: %w", err)
+	}
+	if err := s.jobs.EnqueueScan(ctx, sc.ID); err != nil {
+		// The row would otherwise sit queued forever.
+		if uerr := s.store.UpdateScanStatus(context.WithoutCancel(ctx), sc.ID, store.StatusFailed, "could not queue the scan"); uerr != nil {
+			s.log.ErrorContext(ctx, "mark unqueued scan failed", "scan", sc.ID, "error", uerr)
+		}
+		return nil, fmt.Errorf("enqueue scan %d: %w", sc.ID, err)
+	}
+	s.metrics.scansStarted.Inc()
+	return sc, nil
+}
+
+// statusInput is a person's decision about a finding.
+type statusInput struct {
+	State  store.FindingState `json:"state"`
+	Reason string             `json:"reason"`
+	// ExpiresAt ends an accepted risk (RFC 3339 or YYYY-MM-DD).
+	ExpiresAt string `json:"expiresAt"`
+}
+
+func (s *Server) setStatus(ctx context.Context, u *store.User, targetID int64, fp string, in statusInput) (*store.FindingStatus, error) {
+	if !in.State.Valid() {
+		return nil, badRequest("state must be open, accepted, false_positive or fixed")
+	}
+	if !validFingerprint(fp) {
+		return nil, &userError{status: 404, msg: "not found"}
+	}
+	st := &store.FindingStatus{TargetID: targetID, Fingerprint: fp, State: in.State, Reason: strings.TrimSpace(in.Reason), UpdatedBy: u.Email}
+	if in.State == store.StateAccepted {
+		if st.Reason == "" {
+			return nil, badRequest("an accepted risk needs a reason")
+		}
+		if in.ExpiresAt == "" {
+			return nil, badRequest("an accepted risk needs an expiry date")
+		}
+		exp, err := parseDate(in.ExpiresAt)
+		if err != nil {
+			return nil, err
+		}
+		if !exp.After(s.now()) {
+			return nil, badRequest("the expiry date must be in the future")
+		}
+		st.ExpiresAt = &exp
+	}
+	if in.State == store.StateFalsePositive && st.Reason == "" {
+		return nil, badRequest("a false positive needs a reason")
+	}
+	if err := s.store.SetFindingStatus(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func parseDate(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return time.Time{}, badRequest("expiry %q: want YYYY-MM-DD or RFC 3339", v)
+	}
+	return t.Add(24*time.Hour - time.Second).UTC(), nil
+}
+
+// validFingerprint accepts the hex fingerprints scan.Fingerprint makes.
+func validFingerprint(fp string) bool {
+	if len(fp) < 8 || len(fp) > 128 {
+		return false
+	}
+	return strings.Trim(strings.ToLower(fp), "0123456789abcdef") == ""
+}
+
+// createToken makes an API token for u and returns its secret, shown once.
+func (s *Server) createToken(ctx context.Context, u *store.User, name string) (string, *store.APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", nil, badRequest("a token needs a name of at most 100 characters")
+	}
+	raw, err := store.NewToken()
+	if err != nil {
+		return "", nil, err
+	}
+	t := &store.APIToken{UserID: u.ID, Name: name, Hash: store.HashToken(raw)}
+	if err := s.store.CreateAPIToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return raw, t, nil
+}
+
+// deleteToken revokes one of u's tokens; another user's token is not found.
+func (s *Server) deleteToken(ctx context.Context, u *store.User, id int64) error {
+	toks, err := s.store.ListAPITokens(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.ID == id {
+			return s.store.DeleteAPIToken(ctx, id)
+		}
+	}
+	return store.ErrNotFound
+}
