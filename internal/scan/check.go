@@ -28,6 +28,10 @@ type Meta struct {
 	CWE      int      `json:"cwe"`
 	// Severity is the most severe finding the check can report.
 	Severity Severity `json:"severity"`
+	// MinSeverity is the least severe finding the check can report, so that
+	// docs/checks.md can print a range; the zero value, Info, means "from
+	// info".
+	MinSeverity Severity `json:"minSeverity"`
 	// Active checks send state-changing requests and run only with --active.
 	Active      bool   `json:"active"`
 	Description string `json:"description"`

@@ -36,13 +36,14 @@ var _ scan.Check = LoginBruteForce{}
 // Meta describes the check.
 func (LoginBruteForce) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.login-brute-force",
-		Family:   "authn",
-		Title:    "Login without brute-force protection",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      307,
-		Severity: scan.Medium,
-		Active:   true,
+		ID:          "authn.login-brute-force",
+		Family:      "authn",
+		Title:       "Login without brute-force protection",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         307,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
+		Active:      true,
 		Description: fmt.Sprintf("Sends %d logins with wrong passwords for one made-up username to each login "+
 			"operation (POST on a login, signin, token, auth or session path) and reports when none is throttled.", bruteAttempts),
 	}

@@ -20,12 +20,13 @@ var _ scan.Check = JWTNoExpiry{}
 // Meta describes the check.
 func (JWTNoExpiry) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-no-expiry",
-		Family:   "authn",
-		Title:    "JWT without expiry",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      613,
-		Severity: scan.Medium,
+		ID:          "authn.jwt-no-expiry",
+		Family:      "authn",
+		Title:       "JWT without expiry",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         613,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "Reads the claims of each identity's JWT (and of tokens seen in responses) and reports " +
 			"tokens that have no exp claim.",
 	}
@@ -61,12 +62,13 @@ var _ scan.Check = JWTSensitiveClaims{}
 // Meta describes the check.
 func (JWTSensitiveClaims) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-sensitive-claims",
-		Family:   "authn",
-		Title:    "Sensitive data in JWT claims",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      312,
-		Severity: scan.Medium,
+		ID:          "authn.jwt-sensitive-claims",
+		Family:      "authn",
+		Title:       "Sensitive data in JWT claims",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         312,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Low,
 		Description: "Reads the claims of each JWT and reports password hashes, secrets, national ID and card " +
 			"numbers (medium) and email addresses (low). Claim values are never reported, only their names.",
 	}

@@ -27,12 +27,13 @@ var _ scan.Check = JWTWeakSecret{}
 // Meta describes the check.
 func (JWTWeakSecret) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-weak-secret",
-		Family:   "authn",
-		Title:    "JWT signed with a guessable secret",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      521,
-		Severity: scan.Critical,
+		ID:          "authn.jwt-weak-secret",
+		Family:      "authn",
+		Title:       "JWT signed with a guessable secret",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         521,
+		Severity:    scan.Critical,
+		MinSeverity: scan.Critical,
 		Description: "Tries the built-in list of common secrets (and --jwt-wordlist) offline against each " +
 			"HS256/384/512 token, then proves a found secret by signing a changed token the API accepts.",
 	}
@@ -93,12 +94,13 @@ var _ scan.Check = JWTExpiredAccepted{}
 // Meta describes the check.
 func (JWTExpiredAccepted) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-expired-accepted",
-		Family:   "authn",
-		Title:    "Expired JWT accepted",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      613,
-		Severity: scan.High,
+		ID:          "authn.jwt-expired-accepted",
+		Family:      "authn",
+		Title:       "Expired JWT accepted",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         613,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
 		Description: "Sends a token whose exp is an hour in the past (the genuine token when it has expired, " +
 			"else one re-signed with a guessed secret) and reports when the API accepts it.",
 	}

@@ -29,12 +29,13 @@ var _ scan.Check = JWTAlgNone{}
 // Meta describes the check.
 func (JWTAlgNone) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-alg-none",
-		Family:   "authn",
-		Title:    "JWT with alg none accepted",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      347,
-		Severity: scan.Critical,
+		ID:          "authn.jwt-alg-none",
+		Family:      "authn",
+		Title:       "JWT with alg none accepted",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         347,
+		Severity:    scan.Critical,
+		MinSeverity: scan.Critical,
 		Description: "Re-encodes an identity's JWT with alg none (none, None, NONE, nOnE) and an empty " +
 			"signature, and reports when an operation that refuses anonymous requests accepts it.",
 	}
@@ -82,12 +83,13 @@ var _ scan.Check = JWTSignatureNotVerified{}
 // Meta describes the check.
 func (JWTSignatureNotVerified) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.jwt-signature-not-verified",
-		Family:   "authn",
-		Title:    "JWT signature not verified",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      347,
-		Severity: scan.Critical,
+		ID:          "authn.jwt-signature-not-verified",
+		Family:      "authn",
+		Title:       "JWT signature not verified",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         347,
+		Severity:    scan.Critical,
+		MinSeverity: scan.Critical,
 		Description: "Sends an identity's JWT with a claim added to its payload and the original signature kept, " +
 			"then with its payload intact and a random signature, and reports when either is accepted.",
 	}

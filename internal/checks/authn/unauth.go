@@ -25,12 +25,13 @@ var _ scan.Check = UnauthenticatedAccess{}
 // Meta describes the check.
 func (UnauthenticatedAccess) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authn.unauthenticated-access",
-		Family:   "authn",
-		Title:    "Secured operation answers without credentials",
-		Category: scan.API2BrokenAuthentication,
-		CWE:      306,
-		Severity: scan.High,
+		ID:          "authn.unauthenticated-access",
+		Family:      "authn",
+		Title:       "Secured operation answers without credentials",
+		Category:    scan.API2BrokenAuthentication,
+		CWE:         306,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
 		Description: "Sends each GET operation the spec marks as secured without any credentials and reports " +
 			"2xx answers; the body is compared with an authenticated request's when an identity is configured.",
 	}

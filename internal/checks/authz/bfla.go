@@ -75,12 +75,13 @@ var _ scan.Check = BFLA{}
 // Meta describes the check.
 func (BFLA) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authz.bfla",
-		Family:   "authz",
-		Title:    "Broken function level authorization",
-		Category: scan.API5BFLA,
-		CWE:      285,
-		Severity: scan.High,
+		ID:          "authz.bfla",
+		Family:      "authz",
+		Title:       "Broken function level authorization",
+		Category:    scan.API5BFLA,
+		CWE:         285,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
 		Description: "Calls privileged operations (admin tags and scopes, /admin, /internal, /manage and role paths) " +
 			"as the most privileged identity, as each lower identity and anonymously, and reports lower callers that " +
 			"get the same 2xx answer. With --active it also deletes, as a lower identity, objects it created as the " +

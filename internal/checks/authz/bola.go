@@ -72,12 +72,13 @@ var _ scan.Check = BOLA{}
 // Meta describes the check.
 func (BOLA) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "authz.bola",
-		Family:   "authz",
-		Title:    "Broken object level authorization",
-		Category: scan.API1BOLA,
-		CWE:      639,
-		Severity: scan.High,
+		ID:          "authz.bola",
+		Family:      "authz",
+		Title:       "Broken object level authorization",
+		Category:    scan.API1BOLA,
+		CWE:         639,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
 		Description: "Needs two or more identities. Reads objects one identity owns (from its own lists, its own " +
 			"account, and adjacent integer IDs) as every other identity and anonymously, and reports objects " +
 			"another identity of no higher role reads alike while anonymous callers cannot. With --active it also " +

@@ -28,12 +28,13 @@ var _ scan.Check = DebugPages{}
 // Meta describes the check.
 func (DebugPages) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "exposure.debug-pages",
-		Family:   "exposure",
-		Title:    "Debug or management endpoint exposed",
-		Category: scan.API8Misconfiguration,
-		CWE:      489,
-		Severity: scan.High,
+		ID:          "exposure.debug-pages",
+		Family:      "exposure",
+		Title:       "Debug or management endpoint exposed",
+		Category:    scan.API8Misconfiguration,
+		CWE:         489,
+		Severity:    scan.High,
+		MinSeverity: scan.Low,
 		Description: "Sends one GET to each of /console (Werkzeug debugger), /actuator, /actuator/env, " +
 			"/debug/pprof/, /debug/vars, /phpinfo.php and /info.php, one HEAD to /actuator/heapdump, and one GET " +
 			"to an unknown path (Spring's Whitelabel page), all under the base URL: at most 9 requests. " +

@@ -26,12 +26,13 @@ var _ scan.Check = ErrorDisclosure{}
 // Meta describes the check.
 func (ErrorDisclosure) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "exposure.error-disclosure",
-		Family:   "exposure",
-		Title:    "Stack trace or debug page in error response",
-		Category: scan.API8Misconfiguration,
-		CWE:      209,
-		Severity: scan.Medium,
+		ID:          "exposure.error-disclosure",
+		Family:      "exposure",
+		Title:       "Stack trace or debug page in error response",
+		Category:    scan.API8Misconfiguration,
+		CWE:         209,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "Sends malformed path and query values and an unknown path, and looks for stack " +
 			"traces and debug pages (Python, Java, Node.js, .NET, PHP, Go, Ruby) in the responses.",
 	}

@@ -37,12 +37,13 @@ var _ scan.Check = SensitiveData{}
 // Meta describes the check.
 func (SensitiveData) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "exposure.sensitive-data",
-		Family:   "exposure",
-		Title:    "Sensitive data in API responses",
-		Category: scan.API3PropertyAuthorization,
-		CWE:      200,
-		Severity: scan.Critical,
+		ID:          "exposure.sensitive-data",
+		Family:      "exposure",
+		Title:       "Sensitive data in API responses",
+		Category:    scan.API3PropertyAuthorization,
+		CWE:         200,
+		Severity:    scan.Critical,
+		MinSeverity: scan.Low,
 		Description: "Sends one GET per sampled operation (quick 20, standard 50, deep all; the base URL " +
 			"when there are none) and reads the JSON or text bodies and the headers for secrets (AWS, Stripe, " +
 			"GitHub, Slack keys, private keys, JWTs outside token fields), password hashes, Luhn-valid card " +

@@ -28,7 +28,7 @@ func (Batching) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "graphql.batching", Family: "graphql",
 		Title:    "GraphQL batching without a limit",
-		Category: scan.API4ResourceConsumption, CWE: 770, Severity: scan.Medium, Active: true,
+		Category: scan.API4ResourceConsumption, CWE: 770, Severity: scan.Medium, MinSeverity: scan.Medium, Active: true,
 		Description: "With --active, finds GraphQL endpoints as graphql.introspection does, then POSTs a JSON " +
 			"array of 50 {__typename} queries and one query with 50 aliases of __typename. Each is reported, " +
 			"confirmed, when all 50 are answered. __typename costs the server nothing, so the probe is harmless. " +
@@ -119,7 +119,7 @@ func (DepthLimit) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "graphql.depth-limit", Family: "graphql",
 		Title:    "GraphQL query depth not limited",
-		Category: scan.API4ResourceConsumption, CWE: 770, Severity: scan.Medium, Active: true,
+		Category: scan.API4ResourceConsumption, CWE: 770, Severity: scan.Medium, MinSeverity: scan.Medium, Active: true,
 		Description: "With --active, finds GraphQL endpoints as graphql.introspection does, reads the schema by " +
 			"introspection when allowed, and sends one query nested 15 deep: along a recursive relation of the " +
 			"schema when it has one (users { friends { friends … } }), else through introspection's own " +

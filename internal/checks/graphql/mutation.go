@@ -29,7 +29,7 @@ func (MassAssignment) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "graphql.mass-assignment", Family: "graphql",
 		Title:    "Privileged field settable through a GraphQL mutation",
-		Category: scan.API3PropertyAuthorization, CWE: 915, Severity: scan.High, Active: true,
+		Category: scan.API3PropertyAuthorization, CWE: 915, Severity: scan.High, MinSeverity: scan.High, Active: true,
 		Description: "With --active and introspection available, picks up to three create/add/register mutations " +
 			"whose input has fields that name privileges, ownership, billing or verification (role, isAdmin, " +
 			"credits, verified…). Each is called once with only the required fields and once with the " +

@@ -22,6 +22,7 @@ func (Introspection) Meta() scan.Meta {
 		ID: "graphql.introspection", Family: "graphql",
 		Title:    "GraphQL introspection enabled",
 		Category: scan.API8Misconfiguration, CWE: 200, Severity: scan.Medium,
+		MinSeverity: scan.Low,
 		Description: "Finds GraphQL endpoints with {__typename} over GET at /graphql, /api/graphql, /graphiql, " +
 			"/v1/graphql, /query and inventory paths naming GraphQL (POST too with --active), then sends one " +
 			"introspection query ({__schema{…types…}}). Reported, confirmed, when the schema comes back: medium " +
@@ -78,6 +79,7 @@ func (FieldSuggestions) Meta() scan.Meta {
 		ID: "graphql.field-suggestions", Family: "graphql",
 		Title:    "GraphQL error messages suggest field names",
 		Category: scan.API8Misconfiguration, CWE: 200, Severity: scan.Low,
+		MinSeverity: scan.Low,
 		Description: "Finds GraphQL endpoints as graphql.introspection does, then sends up to four queries with " +
 			"near-miss names (a misspelt root type in an inline fragment, and misspelt common fields such as " +
 			"usr, nod, itm) and reports, confirmed, an error message that answers \"Did you mean\" with a name " +

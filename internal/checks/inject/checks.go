@@ -46,7 +46,7 @@ var (
 func (SQL) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "inject.sql", Family: "inject", Title: "SQL injection",
-		Category: category, CWE: 89, Severity: scan.Critical, Active: true,
+		Category: category, CWE: 89, Severity: scan.Critical, MinSeverity: scan.Critical, Active: true,
 		Description: "Injects read-only SQL into every parameter and JSON body field: a lone quote whose database error " +
 			"disappears once the quote is balanced, true and false AND conditions that answer differently and stably, " +
 			"and, when those prove nothing, a bounded sleep (pg_sleep, SLEEP, DBMS_PIPE) that must grow with the time asked for. " +
@@ -58,7 +58,7 @@ func (SQL) Meta() scan.Meta {
 func (NoSQL) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "inject.nosql", Family: "inject", Title: "NoSQL operator injection",
-		Category: category, CWE: 943, Severity: scan.High, Active: true,
+		Category: category, CWE: 943, Severity: scan.High, MinSeverity: scan.High, Active: true,
 		Description: "Replaces JSON body fields and query parameters with query operators ($ne, $eq, $regex, $gt, $lt, " +
 			"and param[$ne]= in query strings) and reports a field where an always-true and an always-false operator " +
 			"answer differently and each alike when repeated in another form.",
@@ -69,7 +69,7 @@ func (NoSQL) Meta() scan.Meta {
 func (Command) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "inject.command", Family: "inject", Title: "OS command injection",
-		Category: category, CWE: 78, Severity: scan.Critical, Active: true,
+		Category: category, CWE: 78, Severity: scan.Critical, MinSeverity: scan.Critical, Active: true,
 		Description: "Appends a shell echo of an arithmetic marker (echo mrl$((a*b))z) after each shell separator and " +
 			"reports it when the product, which only a shell computes, comes back; otherwise a bounded sleep that must " +
 			"grow with the time asked for. Nothing reads files, opens connections or persists.",
@@ -80,7 +80,7 @@ func (Command) Meta() scan.Meta {
 func (Template) Meta() scan.Meta {
 	return scan.Meta{
 		ID: "inject.template", Family: "inject", Title: "Server-side template injection",
-		Category: category, CWE: 1336, Severity: scan.High, Active: true,
+		Category: category, CWE: 1336, Severity: scan.High, MinSeverity: scan.High, Active: true,
 		Description: "Sends arithmetic markers in the common template syntaxes ({{a*b}}, ${a*b}, <%= a*b %>, #{a*b}, " +
 			"{{=a*b}}) and reports a field whose answer carries the product, which only template evaluation produces, " +
 			"twice with different numbers.",

@@ -39,12 +39,13 @@ var _ scan.Check = ServerError{}
 // Meta describes the check.
 func (ServerError) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "input.server-error",
-		Family:   "input",
-		Title:    "Server error on malformed input",
-		Category: scan.API8Misconfiguration,
-		CWE:      754,
-		Severity: scan.Medium,
+		ID:          "input.server-error",
+		Family:      "input",
+		Title:       "Server error on malformed input",
+		Category:    scan.API8Misconfiguration,
+		CWE:         754,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "Sends GETs with query parameters repeated as arrays and path parameters that are not valid " +
 			"UTF-8, and, with --active, JSON writes with a truncated JSON body; reports 5xx answers and answers " +
 			"carrying a stack trace, which show input reaching code that does not expect it.",

@@ -48,13 +48,14 @@ var _ scan.Check = Validation{}
 // Meta describes the check.
 func (Validation) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "input.validation",
-		Family:   "input",
-		Title:    "Invalid input accepted and stored",
-		Category: scan.API8Misconfiguration,
-		CWE:      20,
-		Severity: scan.Medium,
-		Active:   true,
+		ID:          "input.validation",
+		Family:      "input",
+		Title:       "Invalid input accepted and stored",
+		Category:    scan.API8Misconfiguration,
+		CWE:         20,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
+		Active:      true,
 		Description: "Creates an object of its own per writable resource and writes, one field at a time, values " +
 			"its schema forbids: a string in a number, numbers outside minimum and maximum, strings beyond maxLength " +
 			"(10,000 characters when none is set), invalid email, date, UUID and enum values. Reads the object back " +

@@ -153,12 +153,13 @@ var _ scan.Check = ExposedFiles{}
 // Meta describes the check.
 func (ExposedFiles) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "inventory.exposed-files",
-		Family:   "inventory",
-		Title:    "Sensitive file or console exposed",
-		Category: scan.API9Inventory,
-		CWE:      538,
-		Severity: scan.High,
+		ID:          "inventory.exposed-files",
+		Family:      "inventory",
+		Title:       "Sensitive file or console exposed",
+		Category:    scan.API9Inventory,
+		CWE:         538,
+		Severity:    scan.High,
+		MinSeverity: scan.Low,
 		Description: fmt.Sprintf("Sends one GET to a random path as the not-found baseline, then one GET to each "+
 			"of %d well-known paths (/.env, /.git/config, /.git/HEAD, /.htpasswd, SQL dumps, /backup.zip, "+
 			"/actuator, /actuator/env, /debug, /debug/vars, /debug/pprof/, /server-status, /phpinfo.php, "+

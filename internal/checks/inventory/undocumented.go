@@ -38,12 +38,13 @@ var _ scan.Check = UndocumentedEndpoints{}
 // Meta describes the check.
 func (UndocumentedEndpoints) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "inventory.undocumented-endpoints",
-		Family:   "inventory",
-		Title:    "Undocumented endpoint answers",
-		Category: scan.API9Inventory,
-		CWE:      1059,
-		Severity: scan.Medium,
+		ID:          "inventory.undocumented-endpoints",
+		Family:      "inventory",
+		Title:       "Undocumented endpoint answers",
+		Category:    scan.API9Inventory,
+		CWE:         1059,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "Needs a spec. Sends GETs (10 quick, 25 standard, 60 deep) to paths not in the spec: " +
 			"common hidden prefixes (/internal, /private, /api/v0, /beta…), documented paths with /admin, " +
 			"/internal, /all, /export or /debug appended, and documented paths whose spec declares no GET. " +

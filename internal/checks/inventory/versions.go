@@ -126,12 +126,13 @@ var _ scan.Check = OldVersions{}
 // Meta describes the check.
 func (OldVersions) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "inventory.old-versions",
-		Family:   "inventory",
-		Title:    "Other API version still live",
-		Category: scan.API9Inventory,
-		CWE:      1059,
-		Severity: scan.Medium,
+		ID:          "inventory.old-versions",
+		Family:      "inventory",
+		Title:       "Other API version still live",
+		Category:    scan.API9Inventory,
+		CWE:         1059,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "For up to 3 GET operations whose path has a version segment vN, sends the operation, " +
 			"the same path with vN-1 and vN+1 (when not in the spec), and the same path with a random version " +
 			"as a not-found baseline. Reports each other version that answers 2xx unlike the baseline. At most " +
@@ -238,12 +239,13 @@ var _ scan.Check = DeprecatedLive{}
 // Meta describes the check.
 func (DeprecatedLive) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "inventory.deprecated-live",
-		Family:   "inventory",
-		Title:    "Deprecated operation still answers",
-		Category: scan.API9Inventory,
-		CWE:      1059,
-		Severity: scan.Low,
+		ID:          "inventory.deprecated-live",
+		Family:      "inventory",
+		Title:       "Deprecated operation still answers",
+		Category:    scan.API9Inventory,
+		CWE:         1059,
+		Severity:    scan.Low,
+		MinSeverity: scan.Low,
 		Description: "Sends one GET to each GET operation the spec marks deprecated (up to 20) and reports " +
 			"those answered 2xx. Deprecated write operations are not sent.",
 	}

@@ -42,12 +42,13 @@ var _ scan.Check = CORS{}
 // Meta describes the check.
 func (CORS) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "misconfig.cors",
-		Family:   "misconfig",
-		Title:    "Permissive CORS policy",
-		Category: scan.API8Misconfiguration,
-		CWE:      942,
-		Severity: scan.High,
+		ID:          "misconfig.cors",
+		Family:      "misconfig",
+		Title:       "Permissive CORS policy",
+		Category:    scan.API8Misconfiguration,
+		CWE:         942,
+		Severity:    scan.High,
+		MinSeverity: scan.Low,
 		Description: "Sends GET and preflight requests with a foreign Origin and with Origin: null, and " +
 			"reports policies that reflect them or combine a wildcard with credentials.",
 	}

@@ -36,12 +36,13 @@ var _ scan.Check = SecurityHeaders{}
 // Meta describes the check.
 func (SecurityHeaders) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "misconfig.security-headers",
-		Family:   "misconfig",
-		Title:    "Missing security headers",
-		Category: scan.API8Misconfiguration,
-		CWE:      693,
-		Severity: scan.Low,
+		ID:          "misconfig.security-headers",
+		Family:      "misconfig",
+		Title:       "Missing security headers",
+		Category:    scan.API8Misconfiguration,
+		CWE:         693,
+		Severity:    scan.Low,
+		MinSeverity: scan.Low,
 		Description: "Looks for X-Content-Type-Options on JSON responses, Strict-Transport-Security on HTTPS, " +
 			"Cache-Control: no-store on authenticated responses, and Content-Security-Policy and " +
 			"X-Frame-Options on HTML responses.",

@@ -32,12 +32,13 @@ const maxOptions = 5
 // Meta describes the check.
 func (DangerousMethods) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "misconfig.dangerous-methods",
-		Family:   "misconfig",
-		Title:    "Dangerous HTTP methods enabled",
-		Category: scan.API8Misconfiguration,
-		CWE:      749,
-		Severity: scan.Medium,
+		ID:          "misconfig.dangerous-methods",
+		Family:      "misconfig",
+		Title:       "Dangerous HTTP methods enabled",
+		Category:    scan.API8Misconfiguration,
+		CWE:         749,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Low,
 		Description: fmt.Sprintf("Sends OPTIONS to the base URL and to up to %d sampled operation paths and reads "+
 			"Allow and Public for TRACE, TRACK and WebDAV methods (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, "+
 			"UNLOCK). With --active, also sends one TRACE to the base URL with an X-Merlon-Trace canary header "+

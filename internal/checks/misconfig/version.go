@@ -26,12 +26,13 @@ var _ scan.Check = VersionDisclosure{}
 // Meta describes the check.
 func (VersionDisclosure) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "misconfig.version-disclosure",
-		Family:   "misconfig",
-		Title:    "Server version disclosed in headers",
-		Category: scan.API8Misconfiguration,
-		CWE:      497,
-		Severity: scan.Low,
+		ID:          "misconfig.version-disclosure",
+		Family:      "misconfig",
+		Title:       "Server version disclosed in headers",
+		Category:    scan.API8Misconfiguration,
+		CWE:         497,
+		Severity:    scan.Low,
+		MinSeverity: scan.Low,
 		Description: "Reports Server, X-Powered-By and similar headers that reveal a product " +
 			"and its version number.",
 	}

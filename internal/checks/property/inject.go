@@ -45,13 +45,14 @@ var _ scan.Check = MassAssignment{}
 // Meta describes the check.
 func (MassAssignment) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "property.mass-assignment",
-		Family:   "property",
-		Title:    "Mass assignment",
-		Category: scan.API3PropertyAuthorization,
-		CWE:      915,
-		Severity: scan.Critical,
-		Active:   true,
+		ID:          "property.mass-assignment",
+		Family:      "property",
+		Title:       "Mass assignment",
+		Category:    scan.API3PropertyAuthorization,
+		CWE:         915,
+		Severity:    scan.Critical,
+		MinSeverity: scan.Medium,
+		Active:      true,
 		Description: "Creates and updates objects of its own with attributes only the server should write " +
 			"(is_admin, role, credits, owner, a nested role, the key, and an unknown canary), reads each object back " +
 			"with a separate request, and reports the attributes that were stored; a stored privilege attribute is " +

@@ -30,13 +30,14 @@ var _ scan.Check = NoRequestSizeLimit{}
 // Meta describes the check.
 func (NoRequestSizeLimit) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "resource.no-request-size-limit",
-		Family:   "resource",
-		Title:    "No request body size limit",
-		Category: scan.API4ResourceConsumption,
-		CWE:      770,
-		Severity: scan.Medium,
-		Active:   true,
+		ID:          "resource.no-request-size-limit",
+		Family:      "resource",
+		Title:       "No request body size limit",
+		Category:    scan.API4ResourceConsumption,
+		CWE:         770,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
+		Active:      true,
 		Description: "Picks one resource with a JSON create (POST) and a DELETE, sends one create whose valid " +
 			"body is padded with a 5 MiB string property (merlon_padding), and reports when it is answered 2xx. " +
 			"The object created is then deleted. One large request per scan.",

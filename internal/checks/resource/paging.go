@@ -70,12 +70,13 @@ var _ scan.Check = UnboundedPageSize{}
 // Meta describes the check.
 func (UnboundedPageSize) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "resource.unbounded-page-size",
-		Family:   "resource",
-		Title:    "Page size without a ceiling",
-		Category: scan.API4ResourceConsumption,
-		CWE:      770,
-		Severity: scan.Medium,
+		ID:          "resource.unbounded-page-size",
+		Family:      "resource",
+		Title:       "Page size without a ceiling",
+		Category:    scan.API4ResourceConsumption,
+		CWE:         770,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "For up to 5 GET list operations with a page-size query parameter (limit, per_page, " +
 			"page_size, size, count, top, take, first…), sends one baseline GET and one with the parameter " +
 			"set to 100000. Reports when the second answers 2xx with more items than the baseline and more " +
@@ -154,12 +155,13 @@ var _ scan.Check = OversizedResponses{}
 // Meta describes the check.
 func (OversizedResponses) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "resource.oversized-responses",
-		Family:   "resource",
-		Title:    "Oversized response without pagination",
-		Category: scan.API4ResourceConsumption,
-		CWE:      770,
-		Severity: scan.Low,
+		ID:          "resource.oversized-responses",
+		Family:      "resource",
+		Title:       "Oversized response without pagination",
+		Category:    scan.API4ResourceConsumption,
+		CWE:         770,
+		Severity:    scan.Low,
+		MinSeverity: scan.Low,
 		Description: "Sends one GET to each sampled GET operation (20 quick, 50 standard, all deep) and reports " +
 			"responses over 1 MiB when the operation has no page-size or cursor parameter and the response " +
 			"has no Link header or next/cursor field.",

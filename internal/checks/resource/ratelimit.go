@@ -72,13 +72,14 @@ var _ scan.Check = NoRateLimit{}
 // Meta describes the check.
 func (NoRateLimit) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "resource.no-rate-limit",
-		Family:   "resource",
-		Title:    "No rate limiting",
-		Category: scan.API4ResourceConsumption,
-		CWE:      770,
-		Severity: scan.Medium,
-		Active:   true,
+		ID:          "resource.no-rate-limit",
+		Family:      "resource",
+		Title:       "No rate limiting",
+		Category:    scan.API4ResourceConsumption,
+		CWE:         770,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
+		Active:      true,
 		Description: "Sends one baseline GET, then a burst of 20 (quick), 30 (standard) or 60 (deep) identical GETs " +
 			"to one cheap operation as fast as the scan's --rate allows, without retrying 429s. Reports when " +
 			"every response succeeds, none is a 429 or a 503 with Retry-After, and none carries RateLimit-* " +

@@ -42,13 +42,14 @@ var _ scan.Check = RequestForgery{}
 // Meta describes the check.
 func (RequestForgery) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "ssrf.request-forgery",
-		Family:   "ssrf",
-		Title:    "Server-side request forgery",
-		Category: scan.API7SSRF,
-		CWE:      918,
-		Severity: scan.High,
-		Active:   true,
+		ID:          "ssrf.request-forgery",
+		Family:      "ssrf",
+		Title:       "Server-side request forgery",
+		Category:    scan.API7SSRF,
+		CWE:         918,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
+		Active:      true,
 		Description: "Finds inputs that take a URL (query parameters and JSON body properties, by name, by " +
 			"format uri/url, or by an example value that is a URL) and, for up to 3 (quick), 8 (standard) or " +
 			"20 (deep) of them, sends the operation with a unique URL on Merlon's callback listener " +

@@ -68,7 +68,7 @@ func (f cookieFlag) meta() scan.Meta {
 		desc += " https:// targets only."
 	}
 	return scan.Meta{ID: f.id, Family: "transport", Title: f.title, Category: scan.API8Misconfiguration,
-		CWE: f.cwe, Severity: f.severity, Description: desc}
+		CWE: f.cwe, Severity: f.severity, MinSeverity: f.severity, Description: desc}
 }
 
 // Meta describes the check.

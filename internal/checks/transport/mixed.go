@@ -22,12 +22,13 @@ var _ scan.Check = MixedContent{}
 // Meta describes the check.
 func (MixedContent) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "transport.mixed-content",
-		Family:   "transport",
-		Title:    "Active content loaded over plain HTTP",
-		Category: scan.API8Misconfiguration,
-		CWE:      319,
-		Severity: scan.Low,
+		ID:          "transport.mixed-content",
+		Family:      "transport",
+		Title:       "Active content loaded over plain HTTP",
+		Category:    scan.API8Misconfiguration,
+		CWE:         319,
+		Severity:    scan.Low,
+		MinSeverity: scan.Low,
 		Description: fmt.Sprintf("On https:// targets only, sends a GET to the base URL and to the first %d sampled GET "+
 			"operations, and looks in HTML for script, iframe, frame, embed, object, stylesheet and form URLs "+
 			"starting with http://, and in JSON for http:// URLs of scripts or styles (.js, .css, or keys "+

@@ -40,12 +40,13 @@ var _ scan.Check = HTTPSRedirect{}
 // Meta describes the check.
 func (HTTPSRedirect) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "transport.https-redirect",
-		Family:   "transport",
-		Title:    "API reachable over plain HTTP without a redirect to HTTPS",
-		Category: scan.API8Misconfiguration,
-		CWE:      319,
-		Severity: scan.Medium,
+		ID:          "transport.https-redirect",
+		Family:      "transport",
+		Title:       "API reachable over plain HTTP without a redirect to HTTPS",
+		Category:    scan.API8Misconfiguration,
+		CWE:         319,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "For http:// targets (not on loopback), one GET of the base URL without following redirects; " +
 			"for https:// targets, one GET of http://<same host>/ on port 80 without following redirects (nothing " +
 			"reported when that port does not answer). Reported when the answer is not a redirect to https:// on the same host.",

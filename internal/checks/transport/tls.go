@@ -23,12 +23,13 @@ var _ scan.Check = TLS{}
 // Meta describes the check.
 func (TLS) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "transport.tls",
-		Family:   "transport",
-		Title:    "Weak TLS protocol or cipher suite accepted",
-		Category: scan.API8Misconfiguration,
-		CWE:      326,
-		Severity: scan.Medium,
+		ID:          "transport.tls",
+		Family:      "transport",
+		Title:       "Weak TLS protocol or cipher suite accepted",
+		Category:    scan.API8Misconfiguration,
+		CWE:         326,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "On https:// targets only, makes three TLS handshakes with the target's own host and port " +
 			"(outside the request budget, nothing sent over them): one offering only TLS 1.0, one only TLS 1.1, " +
 			"and one offering TLS 1.2 with only the cipher suites Go's crypto/tls lists as insecure. " +
@@ -125,12 +126,13 @@ var _ scan.Check = Certificate{}
 // Meta describes the check.
 func (Certificate) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "transport.certificate",
-		Family:   "transport",
-		Title:    "Invalid or untrusted TLS certificate",
-		Category: scan.API8Misconfiguration,
-		CWE:      295,
-		Severity: scan.High,
+		ID:          "transport.certificate",
+		Family:      "transport",
+		Title:       "Invalid or untrusted TLS certificate",
+		Category:    scan.API8Misconfiguration,
+		CWE:         295,
+		Severity:    scan.High,
+		MinSeverity: scan.Low,
 		Description: "On https:// targets only, makes one TLS handshake with the target's own host and port " +
 			"(outside the request budget, nothing sent over it) and checks the certificate it presents: validity " +
 			"dates, host name, trust by the system roots (SSL_CERT_FILE honoured), and expiry within 14 days.",

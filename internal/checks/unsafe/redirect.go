@@ -38,12 +38,13 @@ var _ scan.Check = OpenRedirect{}
 // Meta describes the check.
 func (OpenRedirect) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "unsafe.open-redirect",
-		Family:   "unsafe",
-		Title:    "Open redirect",
-		Category: scan.API10UnsafeConsumption,
-		CWE:      601,
-		Severity: scan.Medium,
+		ID:          "unsafe.open-redirect",
+		Family:      "unsafe",
+		Title:       "Open redirect",
+		Category:    scan.API10UnsafeConsumption,
+		CWE:         601,
+		Severity:    scan.Medium,
+		MinSeverity: scan.Medium,
 		Description: "For up to 10 query parameters of GET operations named like a redirect target (next, " +
 			"redirect, redirect_uri, return_to, url, continue, goto…), sends the GET with the parameter set " +
 			"to https://merlon-redirect-probe.invalid/ and then //merlon-redirect-probe.invalid/, without " +

@@ -25,13 +25,14 @@ var _ scan.Check = WebhookAnyURL{}
 // Meta describes the check.
 func (WebhookAnyURL) Meta() scan.Meta {
 	return scan.Meta{
-		ID:       "unsafe.webhook-any-url",
-		Family:   "unsafe",
-		Title:    "Webhook registration accepts any URL",
-		Category: scan.API10UnsafeConsumption,
-		CWE:      918,
-		Severity: scan.High,
-		Active:   true,
+		ID:          "unsafe.webhook-any-url",
+		Family:      "unsafe",
+		Title:       "Webhook registration accepts any URL",
+		Category:    scan.API10UnsafeConsumption,
+		CWE:         918,
+		Severity:    scan.High,
+		MinSeverity: scan.High,
+		Active:      true,
 		Description: "For up to 5 write operations that register a URL to be called later (body properties " +
 			"named webhook, callback, notify_url…, or url on a webhook/subscription path), sends the operation " +
 			"with a unique URL on Merlon's callback listener and waits up to 3 s in all. Confirmed when the " +
