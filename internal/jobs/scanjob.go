@@ -342,7 +342,7 @@ func applyIdentities(cfg *pipeline.Config, raw json.RawMessage) error {
 		cfg.Headers.Set(k, v)
 	}
 	for _, fi := range f.Identities {
-		id, a, err := identityFromFile(fi)
+		id, a, err := pipeline.IdentityFromConfig(fi)
 		if err != nil {
 			return fmt.Errorf("identity %q: %w", fi.Name, err)
 		}

@@ -48,7 +48,9 @@ func seedScans(b *testing.B, st store.Store, targets, perTarget int) (int64, str
 					}}},
 				})
 			}
-			fp = fs[0].Fingerprint
+			if i == 0 {
+				fp = fs[0].Fingerprint
+			}
 			score := 60 + (i+j)%40
 			rep := &scan.Report{Target: tg.URL, Findings: fs, Score: scan.Score{Overall: score, Grade: "B"}}
 			if err := st.SaveReport(ctx, sc.ID, rep); err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/merlonsec/merlon/internal/diff"
 	"github.com/merlonsec/merlon/internal/store"
@@ -36,14 +37,16 @@ func (s *Server) showTargetPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := targetPage{Target: t, Identities: identitiesText(t.Identities)}
 	p.Verification.Token, p.Verification.URL, p.Verification.Host = verificationToken(t), verificationURL(t), targetHost(t)
-	if p.Summary, err = s.summary(r, t.ID); err != nil {
+	// The newest scans give both the recent list and the score history:
+	// one indexed query on this target, rather than every target's
+	// history through ListTargets.
+	recent, err := s.store.ListScans(ctx, t.ID, store.Page{Limit: 5 * store.HistoryLen})
+	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if p.Scans, err = s.store.ListScans(ctx, t.ID, store.Page{Limit: 10}); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	p.Scans = recent[:min(len(recent), 10)]
+	p.Summary = summarize(t, recent)
 	reported, err := s.store.LatestReported(ctx, t.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -68,18 +71,29 @@ func (s *Server) showTargetPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "target", t.Name, p)
 }
 
-// summary finds one target's row of the target list, for its history.
-func (s *Server) summary(r *http.Request, id int64) (store.TargetSummary, error) {
-	all, err := s.store.ListTargets(r.Context())
-	if err != nil {
-		return store.TargetSummary{}, err
-	}
-	for _, ts := range all {
-		if ts.ID == id {
-			return ts, nil
+// summarize builds a target's list row from its newest scans (newest
+// first): the latest reported score and up to HistoryLen points, oldest
+// first, as ListTargets gives them.
+func summarize(t *store.Target, newestFirst []store.Scan) store.TargetSummary {
+	ts := store.TargetSummary{Target: *t}
+	for _, sc := range newestFirst {
+		if !sc.HasReport {
+			continue
+		}
+		if ts.LatestScanID == 0 {
+			ts.LatestScanID, ts.Score, ts.Grade = sc.ID, sc.Score, sc.Grade
+		}
+		at := sc.CreatedAt
+		if sc.FinishedAt != nil {
+			at = *sc.FinishedAt
+		}
+		ts.History = append(ts.History, store.ScorePoint{ScanID: sc.ID, Score: sc.Score, Grade: sc.Grade, At: at})
+		if len(ts.History) == store.HistoryLen {
+			break
 		}
 	}
-	return store.TargetSummary{}, store.ErrNotFound
+	slices.Reverse(ts.History)
+	return ts
 }
 
 // diffScans compares two stored reports by fingerprint.
@@ -94,4 +108,3 @@ func (s *Server) diffScans(r *http.Request, oldID, newID int64) (diff.Result, er
 	}
 	return diff.Compare(oldR, newR), nil
 }
-

@@ -107,4 +107,3 @@ func Read(path string, stdin io.Reader) (*scan.Report, error) {
 	}
 	return rep, nil
 }
-

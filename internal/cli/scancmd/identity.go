@@ -1,17 +1,12 @@
 package scancmd
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/merlonsec/merlon/internal/cli/cmdutil"
 	"github.com/merlonsec/merlon/internal/config"
-	"github.com/merlonsec/merlon/internal/engine"
 	"github.com/merlonsec/merlon/internal/pipeline"
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -53,7 +48,7 @@ func (o *Options) applyIdentities(cfg *pipeline.Config) error {
 			}
 		}
 		for _, fi := range f.Identities {
-			id, a, err := fromFile(fi)
+			id, a, err := pipeline.IdentityFromConfig(fi)
 			if err != nil {
 				return cmdutil.Usagef("%s: identity %q: %v", o.Config, fi.Name, err)
 			}
@@ -82,69 +77,6 @@ func (o *Options) applyIdentities(cfg *pipeline.Config) error {
 		cfg.Auth = auth
 	}
 	return nil
-}
-
-// fromFile turns a merlon.yaml identity into the scan's.
-func fromFile(fi config.Identity) (scan.Identity, pipeline.Auth, error) {
-	id := scan.Identity{Name: fi.Name, Role: fi.Role, Headers: http.Header{}}
-	for k, v := range fi.Headers {
-		id.Headers.Set(k, v)
-	}
-	if len(fi.Cookies) > 0 {
-		var parts []string
-		for _, k := range sortedKeys(fi.Cookies) {
-			parts = append(parts, k+"="+fi.Cookies[k])
-		}
-		if c := id.Headers.Get("Cookie"); c != "" {
-			parts = append([]string{c}, parts...)
-		}
-		id.Headers.Set("Cookie", strings.Join(parts, "; "))
-	}
-	var a pipeline.Auth
-	if c := fi.Check; c != nil {
-		a.CheckMethod, a.CheckPath = strings.ToUpper(c.Method), c.Path
-		if a.CheckMethod == "" {
-			a.CheckMethod = http.MethodGet
-		}
-	}
-	if l := fi.Login; l != nil {
-		el := &engine.Login{Method: strings.ToUpper(l.Method), Path: l.Path, Header: http.Header{}, Cookie: l.Cookie}
-		for k, v := range l.Headers {
-			el.Header.Set(k, v)
-		}
-		if t := l.Token; t != nil {
-			el.TokenJSON, el.TokenHeader, el.TokenPrefix = t.JSON, t.Header, t.Prefix
-		}
-		switch b := l.Body.(type) {
-		case nil:
-		case string:
-			el.Body = []byte(b)
-			defaultType(el.Header, "application/x-www-form-urlencoded")
-		default:
-			data, err := json.Marshal(b)
-			if err != nil {
-				return id, a, fmt.Errorf("login body: %v", err)
-			}
-			el.Body = data
-			defaultType(el.Header, "application/json")
-		}
-		if l.Form != nil {
-			form := url.Values{}
-			for k, v := range l.Form {
-				form.Set(k, v)
-			}
-			el.Body = []byte(form.Encode())
-			defaultType(el.Header, "application/x-www-form-urlencoded")
-		}
-		a.Login = el
-	}
-	return id, a, nil
-}
-
-func defaultType(h http.Header, ct string) {
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", ct)
-	}
 }
 
 // parseIdentities reads --identity values 'name:role:Header: value'.
@@ -182,13 +114,4 @@ func parseIdentities(raw []string) ([]scan.Identity, error) {
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
