@@ -234,7 +234,6 @@ func browser(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // newEnvNoUser is a Server on a fresh store with no account yet.

@@ -51,4 +51,3 @@ func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, scanID int6
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="merlon-scan-%d.%s"`, scanID, ext))
 	_, _ = w.Write(buf.Bytes())
 }
-

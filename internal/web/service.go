@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/merlonsec/merlon/internal/config"
+	"github.com/merlonsec/merlon/internal/jobs"
 	"github.com/merlonsec/merlon/internal/store"
 )
 
@@ -104,58 +105,23 @@ type scheduleInput struct {
 	Cron            string `json:"cron"`
 }
 
-// minInterval keeps a schedule from turning into a flood.
-const minInterval = 5 * 60
-
-// applySchedule checks in and sets it on ts with the first run: one
-// interval from now, or within the scheduler's next tick for a cron
-// schedule (the scheduler then follows the expression).
+// applySchedule checks in with the scheduler's own rules
+// (jobs.ValidateSchedule) and sets it on ts with its first run, computed as
+// the scheduler computes every later one (jobs.NextRun).
 func (s *Server) applySchedule(ts *store.TargetSettings, in scheduleInput) error {
-	in.Cron = strings.Join(strings.Fields(in.Cron), " ")
-	switch {
-	case in.IntervalSeconds < 0:
-		return badRequest("interval must not be negative")
-	case in.IntervalSeconds > 0 && in.IntervalSeconds < minInterval:
-		return badRequest("interval must be at least %d seconds", minInterval)
-	case in.IntervalSeconds > 0 && in.Cron != "":
-		return badRequest("give an interval or a cron expression, not both")
+	next := *ts
+	next.IntervalSeconds, next.Cron, next.NextRunAt = in.IntervalSeconds, strings.Join(strings.Fields(in.Cron), " "), nil
+	if err := jobs.ValidateSchedule(next); err != nil {
+		return badRequest("%v", err)
 	}
-	if in.Cron != "" {
-		if err := checkCron(in.Cron); err != nil {
-			return err
+	if next.Scheduled() {
+		at, err := jobs.NextRun(next, s.now())
+		if err != nil {
+			return badRequest("%v", err)
 		}
+		next.NextRunAt = &at
 	}
-	ts.IntervalSeconds, ts.Cron = in.IntervalSeconds, in.Cron
-	now := s.now().UTC()
-	switch {
-	case in.IntervalSeconds > 0:
-		next := now.Add(time.Duration(in.IntervalSeconds) * time.Second)
-		ts.NextRunAt = &next
-	case in.Cron != "":
-		ts.NextRunAt = &now
-	default:
-		ts.NextRunAt = nil
-	}
-	return nil
-}
-
-// checkCron accepts five fields of digits, '*', ',', '-' and '/', or one
-// of the @hourly-style shorthands. The scheduler does the real parsing;
-// this catches typos while the person is still on the form.
-func checkCron(expr string) error {
-	switch expr {
-	case "@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually":
-		return nil
-	}
-	fields := strings.Fields(expr)
-	if len(fields) != 5 {
-		return badRequest("cron %q: want five fields (minute hour day month weekday)", expr)
-	}
-	for _, f := range fields {
-		if strings.Trim(f, "0123456789*,-/") != "" {
-			return badRequest("cron %q: field %q has characters other than digits and * , - /", expr, f)
-		}
-	}
+	ts.IntervalSeconds, ts.Cron, ts.NextRunAt = next.IntervalSeconds, next.Cron, next.NextRunAt
 	return nil
 }
 

@@ -104,4 +104,3 @@ func (s *Server) guardDial(network, address string, _ syscall.RawConn) error {
 	}
 	return nil
 }
-

@@ -105,4 +105,3 @@ func targetHost(t *store.Target) string {
 	}
 	return rest
 }
-

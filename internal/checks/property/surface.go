@@ -106,10 +106,16 @@ func (c MassAssignmentSurface) resource(ctx context.Context, t *scan.Target, s *
 		})
 		sev = scan.Info
 	}
+	desc := fmt.Sprintf("Reads of %s return properties only the server should write, and the resource has write operations. "+
+		"If a create or update copies the request into the object, a client can set them", r.Collection)
+	if closedWrites(r, owned) {
+		// The contract forbids sending them: what is left is a note that
+		// only an active scan can check the server keeps to it.
+		sev = scan.Info
+		desc += ". The write schemas declare additionalProperties: false and do not list them, so only an active scan can tell whether the server enforces that"
+	}
 	add(r.Read, owned, "server-owned properties", sev, scan.Possible,
-		fmt.Sprintf("Server-owned properties on a writable resource (%s)", r.Collection),
-		fmt.Sprintf("Reads of %s return properties only the server should write, and the resource has write operations. "+
-			"If a create or update copies the request into the object, a client can set them", r.Collection))
+		fmt.Sprintf("Server-owned properties on a writable resource (%s)", r.Collection), desc)
 
 	if !r.Discovered() {
 		// What the write schemas accept.
@@ -154,6 +160,30 @@ func (c MassAssignmentSurface) resource(ctx context.Context, t *scan.Target, s *
 				"server-owned, and a server that stores unknown properties would let a client set them", r.Collection))
 	}
 	return out
+}
+
+// closedWrites reports whether every write operation of r has a request
+// schema that forbids undeclared properties (additionalProperties: false)
+// and declares none of names at its top level.
+func closedWrites(r *Resource, names []string) bool {
+	n := 0
+	for _, op := range []*scan.Operation{r.Create, r.Update} {
+		if op == nil {
+			continue
+		}
+		ws := writeSchema(op)
+		if ws == nil || ws.AdditionalProperties == nil || *ws.AdditionalProperties {
+			return false
+		}
+		for _, name := range names {
+			top, _, _ := strings.Cut(name, ".")
+			if _, declared := ws.Properties[top]; declared {
+				return false
+			}
+		}
+		n++
+	}
+	return n > 0
 }
 
 // firstObject is the object a read returned, or the first object of a

@@ -81,3 +81,30 @@ func TestSurfaceReadOnlyWithoutWrites(t *testing.T) {
 	fs := checktest.Run(t, property.MassAssignmentSurface{}, newUserAPI("vulnerable").Handler(), checktest.WithOperations(ops...))
 	checktest.None(t, fs)
 }
+
+// TestSurfaceClosedContract: when every write schema forbids undeclared
+// properties and lists none of the server-owned ones, what reads return is
+// only a note (info) until an active scan proves the server enforces it.
+func TestSurfaceClosedContract(t *testing.T) {
+	ops := userOps()
+	closed := false
+	for _, op := range ops {
+		if op.RequestBody != nil {
+			op.RequestBody.Schema.AdditionalProperties = &closed
+		}
+	}
+	fs := checktest.Run(t, property.MassAssignmentSurface{}, newUserAPI("fixed").Handler(),
+		checktest.WithOperations(ops...), checktest.WithValues(map[string]string{"username": "alice"}))
+	f, ok := byOpLoc(fs)["GET /users/{username} @ credits, is_admin, role"]
+	if !ok {
+		t.Fatalf("no server-owned note; have %v", checktest.Locations(fs))
+	}
+	if f.Severity != scan.Info {
+		t.Errorf("server-owned properties under a closed contract = %v, want info", f.Severity)
+	}
+	for _, f := range fs {
+		if f.Severity > scan.Info {
+			t.Errorf("%s above info on a closed contract", checktest.Describe(f))
+		}
+	}
+}

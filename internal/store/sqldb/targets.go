@@ -93,11 +93,13 @@ func (s *DB) ListTargets(ctx context.Context) ([]store.TargetSummary, error) {
 	if len(out) == 0 {
 		return out, nil
 	}
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT target_id, id, score, grade, reported_at FROM (
-	SELECT target_id, id, score, grade, reported_at,
-		ROW_NUMBER() OVER (PARTITION BY target_id ORDER BY id DESC) AS rn
-	FROM scans WHERE has_report
-) AS h WHERE rn <= ? ORDER BY target_id, id`), store.HistoryLen)
+	// Each target's last HistoryLen reported scans, found by a per-target
+	// LIMIT on the (target_id, id) index: the cost follows the number of
+	// targets, not the number of stored scans.
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT s.target_id, s.id, s.score, s.grade, s.reported_at
+FROM targets t JOIN scans s ON s.id IN (
+	SELECT id FROM scans WHERE target_id = t.id AND has_report ORDER BY id DESC LIMIT ?
+) ORDER BY s.target_id, s.id`), store.HistoryLen)
 	if err != nil {
 		return nil, fmt.Errorf("list targets: score history: %w", err)
 	}
