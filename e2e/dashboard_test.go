@@ -284,4 +284,3 @@ func dashBrowser(t *testing.T, path string) context.Context {
 	t.Cleanup(cancelBrowser)
 	return bctx
 }
-

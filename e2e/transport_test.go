@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +51,8 @@ func TestTransportVulnerable(t *testing.T) {
 	srv.TLS = cfg
 	srv.StartTLS()
 	defer srv.Close()
+	port80.Lock() // the redirect check asks 127.0.0.1:80
+	defer port80.Unlock()
 	rep := scanEnv(t, nil, srv.URL, "--checks", "transport", "--insecure")
 	got := strings.Join(keys(rep), "\n") + "\n"
 	for _, want := range []string{
@@ -80,6 +86,8 @@ func TestTransportClean(t *testing.T) {
 	srv.TLS = cfg
 	srv.StartTLS()
 	defer srv.Close()
+	port80.Lock() // the redirect check asks 127.0.0.1:80, which must be closed
+	defer port80.Unlock()
 	// No --insecure: the clean twin's CA is trusted through SSL_CERT_FILE,
 	// as a private CA would be in real use.
 	rep := scanEnv(t, []string{"SSL_CERT_FILE=" + ca}, srv.URL, "--checks", "transport")
@@ -119,5 +127,89 @@ func TestTransportPlainLoopback(t *testing.T) {
 	got := strings.Join(keys(rep), "\n")
 	if got != "transport.cookie-httponly  session_id\ntransport.cookie-samesite  session_id" {
 		t.Errorf("findings =\n%s\nwant the HttpOnly and SameSite findings only", got)
+	}
+}
+
+// port80 serializes the tests that bind 127.0.0.1:80 or whose result
+// depends on what listens there (an https:// scan of 127.0.0.1 asks
+// port 80 for the HTTP-to-HTTPS redirect).
+var port80 sync.Mutex
+
+// servePort80 serves h on 127.0.0.1:80, the plain HTTP port the redirect
+// check asks for an https:// target, until the test ends. It holds
+// port80 meanwhile. Binding port 80 needs root (as the tests run here and
+// in CI); without it the test is skipped locally and fails in CI.
+func servePort80(t *testing.T, h http.Handler) {
+	t.Helper()
+	port80.Lock()
+	ln, err := net.Listen("tcp", "127.0.0.1:80")
+	if err != nil {
+		port80.Unlock()
+		if errors.Is(err, os.ErrPermission) && os.Getenv("CI") == "" && os.Getenv("MERLON_REQUIRE_TESTBED") == "" {
+			t.Skipf("cannot bind 127.0.0.1:80 (%v): run as root, or set CI or MERLON_REQUIRE_TESTBED to make this a failure", err)
+		}
+		t.Fatalf("bind 127.0.0.1:80 for the plain HTTP twin: %v", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+		port80.Unlock()
+	})
+}
+
+// TestTransportHTTPSRedirect scans an https:// twin on a random port
+// whose host also listens on port 80: in clear text serving the API
+// (vulnerable), or redirecting to HTTPS (clean).
+func TestTransportHTTPSRedirect(t *testing.T) {
+	cfg, caPEM, err := coverage.TransportCleanTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(coverage.TransportClean())
+	srv.TLS = cfg
+	srv.StartTLS()
+	defer srv.Close()
+	tests := []struct {
+		name  string
+		plain http.Handler
+		want  string // the finding's key, "" for none
+	}{
+		{"vulnerable", coverage.PlainVulnerable(), "transport.https-redirect  http://127.0.0.1"},
+		{"clean", coverage.PlainRedirect(srv.URL), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			servePort80(t, tt.plain)
+			rep := scanEnv(t, []string{"SSL_CERT_FILE=" + ca}, srv.URL, "--checks", "transport.https-redirect")
+			if got := strings.Join(keys(rep), "\n"); got != tt.want {
+				t.Errorf("findings =\n%s\nwant\n%s", got, tt.want)
+			}
+			for _, c := range rep.Checks {
+				if c.Status != "ok" {
+					t.Errorf("check %s ended %s (%s %s), want ok", c.ID, c.Status, c.Error, c.Reason)
+				}
+			}
+			if tt.want == "" {
+				return
+			}
+			f := rep.Findings[0]
+			if f.Confidence != scan.Confirmed || len(f.Evidence) != 1 {
+				t.Fatalf("finding confidence %v with %d evidence, want confirmed with 1", f.Confidence, len(f.Evidence))
+			}
+			ev := f.Evidence[0]
+			if ev.Request.URL != "http://127.0.0.1:80/" || ev.Response.Status != http.StatusOK || ev.Request.Identity != scan.Anonymous {
+				t.Errorf("evidence = %s %d as %q, want http://127.0.0.1:80/ 200 as %q", ev.Request.URL, ev.Response.Status, ev.Request.Identity, scan.Anonymous)
+			}
+		})
 	}
 }

@@ -81,6 +81,7 @@ func All() []scan.Check {
 		graphql.Batching{},
 		graphql.DepthLimit{},
 		graphql.MassAssignment{},
+		graphql.BFLA{},
 		llm.SystemPromptLeak{},
 		llm.PromptInjection{},
 		llm.Jailbreak{},

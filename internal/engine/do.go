@@ -37,7 +37,7 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 	if method == "" {
 		method = http.MethodGet
 	}
-	u, err := c.resolve(req.Path, req.Query)
+	u, err := c.resolve(req.Path, req.Query, req.SameHost)
 	if err != nil {
 		if errors.Is(err, scan.ErrOutOfScope) {
 			c.s.refused.Add(1)
@@ -226,7 +226,9 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	start := time.Now()
 	resp, err := c.s.http.Do(hreq)
 	if err != nil {
-		if ctx.Err() == nil { // the scan being cancelled is not the target's fault
+		// Neither the scan being cancelled nor a closed or filtered other
+		// port of the host (a Request.SameHost probe) is the target's fault.
+		if ctx.Err() == nil && sameOrigin(u, c.base) {
 			c.s.transportErrors.Add(1)
 			c.s.blame(rctx, err)
 		}
@@ -240,7 +242,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	resp.Body.Close()
 	dur := time.Since(start)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && sameOrigin(u, c.base) {
 			c.s.transportErrors.Add(1)
 			c.s.blame(rctx, err)
 		}
@@ -325,8 +327,10 @@ func (c *Client) header(req *scan.Request, id *identity) (http.Header, uint64) {
 
 // resolve turns a request path into a URL in scope. A path is joined onto
 // the base path without cleaning, so "..", "%2e" and double slashes reach
-// the target as the check wrote them.
-func (c *Client) resolve(p string, q url.Values) (*url.URL, error) {
+// the target as the check wrote them. With sameHost an absolute URL may
+// leave the base's scheme and port, though not its host (see
+// scan.Request.SameHost).
+func (c *Client) resolve(p string, q url.Values, sameHost bool) (*url.URL, error) {
 	if c.base == nil || c.base.Host == "" {
 		return nil, errors.New("engine: no base URL")
 	}
@@ -336,7 +340,7 @@ func (c *Client) resolve(p string, q url.Values) (*url.URL, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse request URL: %w", err)
 		}
-		if !sameOrigin(parsed, c.base) {
+		if !sameOrigin(parsed, c.base) && !(sameHost && onHost(parsed, c.base)) {
 			return nil, fmt.Errorf("%s: %w", redact.URL(p), scan.ErrOutOfScope)
 		}
 		u = parsed
@@ -390,6 +394,13 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) &&
 		strings.EqualFold(a.Hostname(), b.Hostname()) &&
 		port(a) == port(b)
+}
+
+// onHost reports whether a is an http or https URL on b's host, whatever
+// its port.
+func onHost(a, b *url.URL) bool {
+	s := strings.ToLower(a.Scheme)
+	return (s == "http" || s == "https") && a.Host != "" && strings.EqualFold(a.Hostname(), b.Hostname())
 }
 
 func port(u *url.URL) string {

@@ -116,6 +116,57 @@ func TestResolveScope(t *testing.T) {
 	}
 }
 
+// TestSameHostScope: Request.SameHost lets one request reach another port
+// or scheme of the target's host, and nothing else.
+func TestSameHostScope(t *testing.T) {
+	srv := newCounter(t, ok)
+	other := newCounter(t, ok)
+	otherHost := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+	}{
+		{name: "other port on the same host", path: other.URL + "/x"},
+		{name: "relative path", path: "/y"},
+		{name: "other host", path: otherHost + "/x", wantErr: scan.ErrOutOfScope},
+		{name: "other scheme family", path: strings.Replace(other.URL, "http:", "ftp:", 1) + "/x", wantErr: scan.ErrOutOfScope},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, srv.URL, Config{})
+			before := other.hits.Load() + srv.hits.Load()
+			_, err := c.Do(context.Background(), &scan.Request{Path: tt.path, SameHost: true})
+			sent := other.hits.Load() + srv.hits.Load() - before
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || sent != 0 {
+					t.Fatalf("Do(%q, SameHost) = %v with %d sent, want %v and none sent", tt.path, err, sent, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || sent != 1 {
+				t.Fatalf("Do(%q, SameHost) = %v with %d sent, want no error and 1 sent", tt.path, err, sent)
+			}
+		})
+	}
+	// A closed port of the host is no transport error of the target's.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	c := newClient(t, srv.URL, Config{})
+	if _, err := c.Do(context.Background(), &scan.Request{Path: closedURL + "/", SameHost: true}); err == nil {
+		t.Fatalf("Do(closed port) succeeded, want a transport error")
+	}
+	if st := c.Stats(); st.TransportErrors != 0 || st.Requests != 1 {
+		t.Errorf("Stats() after a closed other port = %+v, want 1 request and no transport error", st)
+	}
+	// Without SameHost the other port stays out of scope.
+	c = newClient(t, srv.URL, Config{})
+	if _, err := c.Do(context.Background(), &scan.Request{Path: other.URL + "/x"}); !errors.Is(err, scan.ErrOutOfScope) {
+		t.Errorf("Do(other port) error = %v, want %v", err, scan.ErrOutOfScope)
+	}
+}
+
 func TestRedirects(t *testing.T) {
 	elsewhere := newCounter(t, ok)
 	var srv *counter

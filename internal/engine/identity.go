@@ -240,7 +240,7 @@ func (c *Client) login(ctx context.Context, id *identity) error {
 		method = http.MethodPost
 	}
 	lc := c.WithBase(c.s.loginBase)
-	u, err := lc.resolve(l.Path, nil)
+	u, err := lc.resolve(l.Path, nil, false)
 	if err != nil {
 		if errors.Is(err, scan.ErrOutOfScope) {
 			c.s.refused.Add(1)

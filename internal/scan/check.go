@@ -91,6 +91,13 @@ type Request struct {
 	// NoRetry returns a 429 or 503 as it is instead of waiting and
 	// retrying: for checks whose subject is the throttling itself.
 	NoRetry bool
+	// SameHost widens the scope of this one request from the target's
+	// scheme, host and port to its host: an absolute Path may then use
+	// the other of http and https, or another port, on the same host. It
+	// is for checks whose subject is another listener of the target's own
+	// host (its plain HTTP port); redirects are still followed only within
+	// the target's origin.
+	SameHost bool
 }
 
 // Exchange is one request and its response, as sent and received. Its

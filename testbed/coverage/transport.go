@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -57,6 +58,20 @@ func TransportClean() http.Handler {
 		w.Write([]byte(`<!doctype html><html><head><title>console</title><script src="https://cdn.example.com/app.js"></script><a href="http://example.com/about">about</a><img src="http://example.com/logo.png"></head><body></body></html>`))
 	})
 	return mux
+}
+
+// PlainVulnerable is what the vulnerable twin serves on its plain HTTP
+// port (80 beside the TLS one): the API itself, in clear text, with no
+// redirect to HTTPS.
+func PlainVulnerable() http.Handler { return TransportVulnerable() }
+
+// PlainRedirect is what the clean twin serves on its plain HTTP port: a
+// 301 to the same path and query on httpsBase (https://127.0.0.1:<port>),
+// and nothing else.
+func PlainRedirect(httpsBase string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.TrimSuffix(httpsBase, "/")+r.URL.RequestURI(), http.StatusMovedPermanently)
+	})
 }
 
 func newKey() (*ecdsa.PrivateKey, error) {

@@ -1,6 +1,11 @@
 // Package graphqlapp is Merlon's GraphQL testbed: a tiny hand-written
-// GraphQL server (a user directory with a createUser mutation) in a
-// vulnerable and a clean twin, for the graphql.* checks' tests.
+// GraphQL server (a user directory with a createUser mutation, and
+// administrative deleteUser, setRole and adminStats) in a vulnerable and a
+// clean twin, for the graphql.* checks' tests.
+//
+// Callers sign in with "Authorization: Bearer <token>": AdminToken is
+// alice (role admin), UserToken is bob (role user); anything else is
+// anonymous.
 //
 // It parses just enough GraphQL for the checks and their tests: queries
 // and mutations, aliases, arguments, inline fragments, variables, and
@@ -35,17 +40,30 @@ type Options struct {
 	// FilterInput makes createUser ignore the role a client sends: every
 	// new user gets "user".
 	FilterInput bool
+	// RoleChecks makes deleteUser, setRole and adminStats demand the admin
+	// role. Without it deleteUser and setRole are open to every caller and
+	// adminStats to every signed-in one: broken function level
+	// authorization.
+	RoleChecks bool
 }
 
-// Vulnerable has every weakness the graphql.* checks look for.
+// Tokens of the two seeded users, sent as "Authorization: Bearer <token>".
+const (
+	AdminToken = "gql-admin-token-5d2f"
+	UserToken  = "gql-user-token-81ac"
+)
+
+// Vulnerable has every weakness the graphql.* checks look for, role
+// checks missing included.
 func Vulnerable() Options {
 	return Options{Introspection: true, Suggestions: true, MaxBatch: 1000}
 }
 
 // Clean has none: introspection and suggestions off, batches of at most
-// 5 and 10 aliases, depth at most 10, and role filtered from input.
+// 5 and 10 aliases, depth at most 10, role filtered from input, and
+// administrative fields for admins only.
 func Clean() Options {
-	return Options{MaxBatch: 5, MaxAliases: 10, MaxDepth: 10, FilterInput: true}
+	return Options{MaxBatch: 5, MaxAliases: 10, MaxDepth: 10, FilterInput: true, RoleChecks: true}
 }
 
 // Paths is where the server answers GraphQL.
@@ -53,6 +71,7 @@ var Paths = []string{"/graphql"}
 
 type user struct {
 	ID, Name, Email, Role string
+	token                 string
 }
 
 // Server is one testbed instance with its own users.
@@ -66,9 +85,18 @@ type Server struct {
 // New returns a server with two seeded users.
 func New(opts Options) *Server {
 	return &Server{opts: opts, next: 3, users: []*user{
-		{ID: "1", Name: "alice", Email: "alice@example.test", Role: "admin"},
-		{ID: "2", Name: "bob", Email: "bob@example.test", Role: "user"},
+		{ID: "1", Name: "alice", Email: "alice@example.test", Role: "admin", token: AdminToken},
+		{ID: "2", Name: "bob", Email: "bob@example.test", Role: "user", token: UserToken},
 	}}
+}
+
+// Role returns the role of the user with id, or "" when there is none,
+// for tests of what a mutation changed.
+func (s *Server) Role(id string) string {
+	if u := s.find(id); u != nil {
+		return u.Role
+	}
+	return ""
 }
 
 // Users returns how many users exist, for tests of cleanup.
@@ -79,10 +107,15 @@ func (s *Server) Users() int {
 }
 
 // Handler serves /graphql (GET for queries, POST for queries, mutations
-// and batches) and 404 for everything else.
+// and batches), a small JSON index at / (so that a scan's identity
+// preflight, which asks the target URL, gets a 2xx as from most real
+// GraphQL services) and 404 for everything else.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/graphql", s.serveGraphQL)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"service": "graphqlapp", "graphql": "/graphql"})
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found"})
 	})
@@ -94,7 +127,25 @@ type request struct {
 	Variables map[string]any `json:"variables"`
 }
 
+// caller returns the signed-in user of r, or nil for anonymous.
+func (s *Server) caller(r *http.Request) *user {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.token != "" && u.token == tok {
+			c := *u
+			return &c
+		}
+	}
+	return nil
+}
+
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	who := s.caller(r)
 	switch r.Method {
 	case http.MethodGet:
 		q := r.URL.Query().Get("query")
@@ -106,7 +157,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		if v := r.URL.Query().Get("variables"); v != "" {
 			json.Unmarshal([]byte(v), &vars)
 		}
-		writeJSON(w, http.StatusOK, s.execute(request{Query: q, Variables: vars}, false))
+		writeJSON(w, http.StatusOK, s.execute(request{Query: q, Variables: vars}, false, who))
 	case http.MethodPost:
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
@@ -126,7 +177,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			}
 			out := make([]map[string]any, 0, len(batch))
 			for _, req := range batch {
-				out = append(out, s.execute(req, true))
+				out = append(out, s.execute(req, true, who))
 			}
 			writeJSON(w, http.StatusOK, out)
 			return
@@ -136,7 +187,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, errorsOnly("Must provide query string."))
 			return
 		}
-		writeJSON(w, http.StatusOK, s.execute(req, true))
+		writeJSON(w, http.StatusOK, s.execute(req, true, who))
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		writeJSON(w, http.StatusMethodNotAllowed, errorsOnly("GraphQL only supports GET and POST requests."))
@@ -155,9 +206,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// execute runs one operation. Mutations need POST, as GraphQL over HTTP
-// says, so that a link cannot change state.
-func (s *Server) execute(req request, post bool) map[string]any {
+// execute runs one operation for who (nil: anonymous). Mutations need
+// POST, as GraphQL over HTTP says, so that a link cannot change state.
+func (s *Server) execute(req request, post bool, who *user) map[string]any {
 	doc, err := parse(req.Query, req.Variables)
 	if err != nil {
 		return errorsOnly(err.Error())
@@ -175,9 +226,9 @@ func (s *Server) execute(req request, post bool) map[string]any {
 			return errorsOnly(fmt.Sprintf("Query has %d aliases; at most %d allowed.", n, s.opts.MaxAliases))
 		}
 	}
-	root := s.queryRoot()
+	root := s.queryRoot(who)
 	if doc.mutation {
-		root = s.mutationRoot()
+		root = s.mutationRoot(who)
 	}
 	ex := &executor{opts: s.opts}
 	data := ex.selectOn(root, doc.sels)
@@ -280,13 +331,36 @@ func (ex *executor) complete(v any, f *field) any {
 	return v
 }
 
-func (s *Server) queryRoot() *object {
+// allowed says whether who may use an administrative field: anyone
+// signed in, or with RoleChecks only admins.
+func (s *Server) allowed(who *user, field string) error {
+	switch {
+	case who == nil:
+		return fmt.Errorf("unauthorized: %s needs a signed-in caller", field)
+	case s.opts.RoleChecks && who.Role != "admin":
+		return fmt.Errorf("forbidden: %s needs the admin role", field)
+	}
+	return nil
+}
+
+func (s *Server) queryRoot(who *user) *object {
 	return &object{typ: "Query", fields: map[string]func(map[string]any) (any, error){
 		"user": func(args map[string]any) (any, error) {
 			return s.userObject(s.find(fmt.Sprint(args["id"]))), nil
 		},
 		"users": func(map[string]any) (any, error) { return s.allUsers(), nil },
-		"me":    func(map[string]any) (any, error) { return s.userObject(s.find("2")), nil },
+		"me": func(map[string]any) (any, error) {
+			if who == nil {
+				return s.userObject(s.find("2")), nil
+			}
+			return s.userObject(s.find(who.ID)), nil
+		},
+		"adminStats": func(map[string]any) (any, error) {
+			if err := s.allowed(who, "adminStats"); err != nil {
+				return nil, err
+			}
+			return s.stats(), nil
+		},
 		"__schema": func(map[string]any) (any, error) {
 			return introspection(), nil
 		},
@@ -297,7 +371,9 @@ func (s *Server) queryRoot() *object {
 	}}
 }
 
-func (s *Server) mutationRoot() *object {
+// mutationRoot resolves mutations for who. Without RoleChecks the
+// administrative ones are open to anyone, anonymous included.
+func (s *Server) mutationRoot(who *user) *object {
 	return &object{typ: "Mutation", fields: map[string]func(map[string]any) (any, error){
 		"createUser": func(args map[string]any) (any, error) {
 			in, _ := args["input"].(map[string]any)
@@ -317,7 +393,34 @@ func (s *Server) mutationRoot() *object {
 			s.mu.Unlock()
 			return s.userObject(u), nil
 		},
+		"setRole": func(args map[string]any) (any, error) {
+			if s.opts.RoleChecks {
+				if err := s.allowed(who, "setRole"); err != nil {
+					return nil, err
+				}
+			}
+			id := fmt.Sprint(args["id"])
+			role, _ := args["role"].(string)
+			if role == "" {
+				return nil, fmt.Errorf("role is required")
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, u := range s.users {
+				if u.ID == id {
+					u.Role = role
+					c := *u
+					return s.userObject(&c), nil
+				}
+			}
+			return nil, nil
+		},
 		"deleteUser": func(args map[string]any) (any, error) {
+			if s.opts.RoleChecks {
+				if err := s.allowed(who, "deleteUser"); err != nil {
+					return nil, err
+				}
+			}
 			id := fmt.Sprint(args["id"])
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -329,6 +432,22 @@ func (s *Server) mutationRoot() *object {
 			}
 			return false, nil
 		},
+	}}
+}
+
+// stats answers adminStats: how many users and admins exist.
+func (s *Server) stats() *object {
+	s.mu.Lock()
+	users, admins := len(s.users), 0
+	for _, u := range s.users {
+		if u.Role == "admin" {
+			admins++
+		}
+	}
+	s.mu.Unlock()
+	return &object{typ: "AdminStats", fields: map[string]func(map[string]any) (any, error){
+		"users":  constant(users),
+		"admins": constant(admins),
 	}}
 }
 

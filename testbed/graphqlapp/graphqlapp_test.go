@@ -80,3 +80,62 @@ func TestTwins(t *testing.T) {
 		})
 	}
 }
+
+// postAs sends a GraphQL query over POST with token as a bearer token
+// ("" for none) and returns the answer.
+func postAs(t *testing.T, base, token, query string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return b.String()
+}
+
+// TestRoleChecks: the administrative fields answer a plain user on the
+// vulnerable twin and only an admin on the clean one.
+func TestRoleChecks(t *testing.T) {
+	tests := []struct {
+		name, token, query string
+		vuln, clean        string // substrings of each twin's answer
+	}{
+		{"stats as admin", AdminToken, "{adminStats{users admins}}", `"adminStats":{"admins":1,"users":2}`, `"adminStats":{"admins":1,"users":2}`},
+		{"stats as user", UserToken, "{adminStats{users admins}}", `"adminStats":{"admins":1,"users":2}`, "forbidden: adminStats needs the admin role"},
+		{"stats anonymous", "", "{adminStats{users admins}}", "unauthorized", "unauthorized"},
+		{"me as user", UserToken, "{me{name}}", `"name":"bob"`, `"name":"bob"`},
+		{"me as admin", AdminToken, "{me{name}}", `"name":"alice"`, `"name":"alice"`},
+		{"set role as user", UserToken, `mutation{setRole(id:"2", role:"admin"){role}}`, `"role":"admin"`, "forbidden: setRole needs the admin role"},
+		{"set role as admin", AdminToken, `mutation{setRole(id:"2", role:"staff"){role}}`, `"role":"staff"`, `"role":"staff"`},
+		{"delete as user", UserToken, `mutation{deleteUser(id:"1")}`, `"deleteUser":true`, "forbidden: deleteUser needs the admin role"},
+		{"delete anonymous", "", `mutation{deleteUser(id:"1")}`, `"deleteUser":true`, "unauthorized: deleteUser"},
+		{"delete as admin", AdminToken, `mutation{deleteUser(id:"2")}`, `"deleteUser":true`, `"deleteUser":true`},
+		{"wrong token is anonymous", "nope", "{adminStats{users}}", "unauthorized", "unauthorized"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for twin, want := range map[string]string{"vulnerable": tt.vuln, "clean": tt.clean} {
+				opts := Vulnerable()
+				if twin == "clean" {
+					opts = Clean()
+				}
+				srv := httptest.NewServer(New(opts).Handler())
+				defer srv.Close()
+				if got := postAs(t, srv.URL, tt.token, tt.query); !strings.Contains(got, want) {
+					t.Errorf("%s twin: POST %s as %q = %s, want it to contain %s", twin, tt.query, tt.token, got, want)
+				}
+			}
+		})
+	}
+}

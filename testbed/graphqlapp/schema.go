@@ -9,9 +9,11 @@ import (
 // The testbed's schema, written as data so that the executor and the
 // introspection answers come from one description:
 //
-//	type Query    { user(id: ID!): User  users: [User!]!  me: User }
+//	type Query    { user(id: ID!): User  users: [User!]!  me: User  adminStats: AdminStats }
 //	type User     { id: ID!  name: String!  email: String  role: String!  friends: [User!]! }
-//	type Mutation { createUser(input: CreateUserInput!): User!  deleteUser(id: ID!): Boolean! }
+//	type AdminStats { users: Int!  admins: Int! }
+//	type Mutation { createUser(input: CreateUserInput!): User!  deleteUser(id: ID!): Boolean!
+//	                setRole(id: ID!, role: String!): User }
 //	input CreateUserInput { name: String!  email: String  role: String }
 
 type fieldDef struct {
@@ -31,10 +33,12 @@ var schemaTypes = []typeDef{
 		{name: "user", typ: "User", args: []fieldDef{{name: "id", typ: "ID!"}}},
 		{name: "users", typ: "[User!]!"},
 		{name: "me", typ: "User"},
+		{name: "adminStats", typ: "AdminStats"},
 	}},
 	{name: "Mutation", kind: "OBJECT", fields: []fieldDef{
 		{name: "createUser", typ: "User!", args: []fieldDef{{name: "input", typ: "CreateUserInput!"}}},
 		{name: "deleteUser", typ: "Boolean!", args: []fieldDef{{name: "id", typ: "ID!"}}},
+		{name: "setRole", typ: "User", args: []fieldDef{{name: "id", typ: "ID!"}, {name: "role", typ: "String!"}}},
 	}},
 	{name: "User", kind: "OBJECT", fields: []fieldDef{
 		{name: "id", typ: "ID!"},
@@ -42,6 +46,10 @@ var schemaTypes = []typeDef{
 		{name: "email", typ: "String"},
 		{name: "role", typ: "String!"},
 		{name: "friends", typ: "[User!]!"},
+	}},
+	{name: "AdminStats", kind: "OBJECT", fields: []fieldDef{
+		{name: "users", typ: "Int!"},
+		{name: "admins", typ: "Int!"},
 	}},
 	{name: "CreateUserInput", kind: "INPUT_OBJECT", inputs: []fieldDef{
 		{name: "name", typ: "String!"},

@@ -1,6 +1,6 @@
 // Package graphql holds Merlon's GraphQL checks: introspection, field
-// suggestions, batching and depth limits, and mass assignment through
-// mutations.
+// suggestions, batching and depth limits, and the property and function
+// level authorization checks applied to queries and mutations.
 //
 // Every check first finds the target's GraphQL endpoints: the usual paths
 // (/graphql, /api/graphql, /graphiql, /v1/graphql, /query) and any
@@ -115,17 +115,28 @@ func isTypename(r *Response) bool {
 // when the endpoint takes GET, else over POST (which the engine allows
 // only with --active).
 func Query(ctx context.Context, s *probe.Sender, ep Endpoint, query string) (*scan.Exchange, *Response) {
+	return queryAs(ctx, s, ep, query, "")
+}
+
+// queryAs is Query acting as the identity named who (a scan.Request
+// Identity: "" for the default, scan.Anonymous for none).
+func queryAs(ctx context.Context, s *probe.Sender, ep Endpoint, query, who string) (*scan.Exchange, *Response) {
 	method := "GET"
 	if !ep.GET {
 		method = "POST"
 	}
-	return send(ctx, s, ep, method, query)
+	return sendAs(ctx, s, ep, method, query, who)
 }
 
 // send sends query to ep over method and decodes the answer; the
 // response is nil when the answer is not a GraphQL JSON object.
 func send(ctx context.Context, s *probe.Sender, ep Endpoint, method, query string) (*scan.Exchange, *Response) {
-	req := &scan.Request{Method: method, Path: ep.Path, Header: http.Header{"Accept": {"application/json"}}}
+	return sendAs(ctx, s, ep, method, query, "")
+}
+
+// sendAs is send acting as the identity named who.
+func sendAs(ctx context.Context, s *probe.Sender, ep Endpoint, method, query, who string) (*scan.Exchange, *Response) {
+	req := &scan.Request{Method: method, Path: ep.Path, Header: http.Header{"Accept": {"application/json"}}, Identity: who}
 	if method == "GET" {
 		req.Query = url.Values{"query": {query}}
 	} else {

@@ -58,7 +58,7 @@ func (c MassAssignment) Run(ctx context.Context, t *scan.Target, h scan.Requeste
 			continue
 		}
 		schemas++
-		m := &mutator{c: c, t: t, s: s, ep: ep, sch: sch}
+		m := &mutator{c: c, t: t, s: s, ep: ep, sch: sch, check: c.Meta().ID}
 		out = append(out, m.run(ctx)...)
 	}
 	if schemas == 0 {
@@ -76,6 +76,10 @@ type mutator struct {
 	s   *probe.Sender
 	ep  Endpoint
 	sch *Schema
+	// as is the identity the mutator acts as ("" for the default), and
+	// check the ID its notes name.
+	as    string
+	check string
 }
 
 // privField is a privileged input field and the value sent for it.
@@ -272,7 +276,7 @@ func (m *mutator) call(ctx context.Context, name string, args map[string]any, se
 	if sel != "" {
 		q += "{" + sel + "}"
 	}
-	ex, r := send(ctx, m.s, m.ep, "POST", q+"}")
+	ex, r := sendAs(ctx, m.s, m.ep, "POST", q+"}", m.as)
 	if r == nil || len(r.Errors) > 0 {
 		return ex, nil
 	}
@@ -300,7 +304,7 @@ func (m *mutator) reader(ret *Type) (Field, string, bool) {
 }
 
 func (m *mutator) readBack(ctx context.Context, rf Field, arg, id, sel string) (*scan.Exchange, map[string]any) {
-	ex, r := send(ctx, m.s, m.ep, "POST", fmt.Sprintf("{%s(%s:%s){%s}}", rf.Name, arg, literal(id), sel))
+	ex, r := sendAs(ctx, m.s, m.ep, "POST", fmt.Sprintf("{%s(%s:%s){%s}}", rf.Name, arg, literal(id), sel), m.as)
 	if r == nil || len(r.Errors) > 0 {
 		return ex, nil
 	}
@@ -407,7 +411,7 @@ func (m *mutator) cleanup(ctx context.Context, ret *Type, objs ...map[string]any
 	}
 	for _, id := range ids {
 		if del == nil {
-			m.t.Notes.Add(fmt.Sprintf("graphql.mass-assignment created %s %s at %s and found no delete mutation to remove it", ret.Name, id, m.ep.Path))
+			m.t.Notes.Add(fmt.Sprintf("%s created %s %s at %s and found no delete mutation to remove it", m.check, ret.Name, id, m.ep.Path))
 			continue
 		}
 		sel := ""
@@ -415,7 +419,7 @@ func (m *mutator) cleanup(ctx context.Context, ret *Type, objs ...map[string]any
 			sel = "__typename"
 		}
 		if ex, _ := m.call(ctx, del.Name, map[string]any{"id": id}, sel); ex == nil || ex.Response.Status >= 300 {
-			m.t.Notes.Add(fmt.Sprintf("graphql.mass-assignment could not delete %s %s at %s", ret.Name, id, m.ep.Path))
+			m.t.Notes.Add(fmt.Sprintf("%s could not delete %s %s at %s", m.check, ret.Name, id, m.ep.Path))
 		}
 	}
 }

@@ -71,7 +71,13 @@ type Schema struct {
 
 // fetchSchema introspects ep; nil when introspection is refused.
 func fetchSchema(ctx context.Context, s *probe.Sender, ep Endpoint) (*Schema, *scan.Exchange) {
-	ex, r := Query(ctx, s, ep, schemaQuery)
+	return fetchSchemaAs(ctx, s, ep, "")
+}
+
+// fetchSchemaAs introspects ep acting as the identity named who, for
+// servers that show their schema to some callers only.
+func fetchSchemaAs(ctx context.Context, s *probe.Sender, ep Endpoint, who string) (*Schema, *scan.Exchange) {
+	ex, r := queryAs(ctx, s, ep, schemaQuery, who)
 	if r == nil || r.Data == nil {
 		return nil, ex
 	}

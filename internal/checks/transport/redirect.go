@@ -2,13 +2,13 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/merlonsec/merlon/internal/checks/probe"
 	"github.com/merlonsec/merlon/internal/scan"
@@ -24,10 +24,14 @@ import (
 // IncludeLoopback is set.
 //
 // For an https:// target it asks for http://host/ on the plain HTTP port
-// of the same host, once. That request leaves the engine's scope (another
-// scheme and port), so it goes through a one-off client that can reach
-// only that URL and follows no redirect; when nothing listens there the
-// check says nothing.
+// of the same host, once. That request leaves the target's origin, but
+// not its host: it asks whether the very service being scanned also
+// listens in clear text, which is part of judging that service and no
+// third party's, so it is in scope. It still goes through the engine
+// (budget, rate, evidence) with scan.Request.SameHost, which allows
+// exactly this widening and nothing more; it is sent anonymously, so no
+// credential crosses the network in clear text, and follows no redirect.
+// When nothing listens there the check says nothing.
 type HTTPSRedirect struct {
 	// HTTPPort is the plain HTTP port to try for https:// targets; 0 means 80.
 	HTTPPort int
@@ -48,7 +52,7 @@ func (HTTPSRedirect) Meta() scan.Meta {
 		Severity:    scan.Medium,
 		MinSeverity: scan.Medium,
 		Description: "For http:// targets (not on loopback), one GET of the base URL without following redirects; " +
-			"for https:// targets, one GET of http://<same host>/ on port 80 without following redirects (nothing " +
+			"for https:// targets, one anonymous GET of http://<same host>/ on port 80 without following redirects (nothing " +
 			"reported when that port does not answer). Reported when the answer is not a redirect to https:// on the same host.",
 	}
 }
@@ -72,12 +76,12 @@ func (c HTTPSRedirect) Run(ctx context.Context, t *scan.Target, h scan.Requester
 		}
 	case "https":
 		var err error
-		ex, err = c.plain(ctx, t)
+		ex, err = c.plain(ctx, t, h)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, nil // nothing listens on the HTTP port: nothing to say
+			return nil, err
+		}
+		if ex == nil {
+			return nil, nil
 		}
 	default:
 		return nil, scan.Skip("target is neither http nor https")
@@ -112,41 +116,28 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// plain sends GET http://host:port/ through a client that can reach only
-// that address and follows no redirect.
-func (c HTTPSRedirect) plain(ctx context.Context, t *scan.Target) (*scan.Exchange, error) {
+// plain sends GET http://host:port/ through the engine, anonymously and
+// without following redirects. It returns nil and no error when nothing
+// answered there.
+func (c HTTPSRedirect) plain(ctx context.Context, t *scan.Target, h scan.Requester) (*scan.Exchange, error) {
 	port := c.HTTPPort
 	if port == 0 {
 		port = 80
 	}
-	addr := net.JoinHostPort(t.BaseURL.Hostname(), strconv.Itoa(port))
-	dialer := &net.Dialer{Timeout: handshakeTimeout}
-	client := &http.Client{
-		Timeout: handshakeTimeout,
-		Transport: &http.Transport{
-			Proxy: nil,
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return dialer.DialContext(ctx, network, addr) // this address only
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	defer client.CloseIdleConnections()
-	u := "http://" + addr + "/"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build plain http request: %w", err)
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
+	u := "http://" + net.JoinHostPort(t.BaseURL.Hostname(), strconv.Itoa(port)) + "/"
+	ex, err := h.Do(ctx, &scan.Request{
+		Method: http.MethodGet, Path: u, SameHost: true,
+		Identity: scan.Anonymous, NoRedirect: true, NoRetry: true,
+	})
+	switch {
+	case err == nil:
+		return ex, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, scan.ErrOutOfScope):
 		return nil, fmt.Errorf("plain http request: %w", err)
 	}
-	resp.Body.Close()
-	return &scan.Exchange{
-		Request: scan.RecordedRequest{Method: http.MethodGet, URL: u},
-		Response: scan.RecordedResponse{Status: resp.StatusCode, Header: http.Header{"Location": resp.Header.Values("Location")},
-			Duration: time.Since(start)},
-		Curl: "curl -i '" + u + "'",
-	}, nil
+	// Nothing listens on the HTTP port, or the budget is spent (which the
+	// engine reports): nothing to say.
+	return nil, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/merlonsec/merlon/internal/checks/checktest"
@@ -174,9 +175,33 @@ func TestHTTPSRedirectPlainPort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := checktest.Run(t, transport.HTTPSRedirect{HTTPPort: tt.port}, http.NotFoundHandler(), checktest.WithTLS())
+			var mu sync.Mutex
+			var seen []scan.RecordedRequest
+			fs := checktest.Run(t, transport.HTTPSRedirect{HTTPPort: tt.port}, http.NotFoundHandler(), checktest.WithTLS(),
+				checktest.WithObserver(func(ex *scan.Exchange) {
+					mu.Lock()
+					seen = append(seen, ex.Request)
+					mu.Unlock()
+				}))
 			if len(fs) != tt.want {
 				t.Errorf("HTTPSRedirect{HTTPPort: %d} = %d findings, want %d", tt.port, len(fs), tt.want)
+			}
+			// The plain request goes through the engine (recorded), once,
+			// anonymously, to the plain port.
+			mu.Lock()
+			defer mu.Unlock()
+			wantSeen := 1
+			if tt.port == closedPort {
+				wantSeen = 0
+			}
+			if len(seen) != wantSeen {
+				t.Fatalf("engine recorded %d exchanges, want %d: %+v", len(seen), wantSeen, seen)
+			}
+			for _, r := range seen {
+				want := "http://127.0.0.1:" + strconv.Itoa(tt.port) + "/"
+				if r.URL != want || r.Identity != scan.Anonymous {
+					t.Errorf("recorded %s as %q, want %s as %q", r.URL, r.Identity, want, scan.Anonymous)
+				}
 			}
 		})
 	}
