@@ -12,4 +12,8 @@
 // when repeated, an arithmetic result that only evaluation could produce,
 // a delay that grows with the delay asked for. docs/safety.md explains
 // why each payload family is harmless.
+//
+// Write operations are left as they were found: each object a create's
+// request makes is deleted before the next request, and an update is
+// probed only on an object the check created for it (objects.go).
 package inject

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/merlonsec/merlon/internal/checks/property"
 	"github.com/merlonsec/merlon/internal/fill"
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -34,6 +35,17 @@ type operation struct {
 	params map[string]string // path, query, header and cookie values by in+":"+name
 	body   any               // the decoded JSON body, nil for none
 	points []*point
+
+	// res is the resource a create or an update writes, nil for other
+	// operations; create and update say which op is.
+	res            *property.Resource
+	create, update bool
+	// key is the key of the object an update is probed on: one the
+	// check created for it.
+	key string
+	// halted stops a create's probes once one made an object that
+	// could not be deleted.
+	halted bool
 }
 
 // plan builds op's unchanged request and lists its points: every path,

@@ -57,6 +57,9 @@ type runner struct {
 	meta           scan.Meta
 	t              *scan.Target
 	s              *probe.Sender
+	h              scan.Requester // for clean-up, which outlives the Sender
+	w              writes
+	noted          map[*scan.Operation]bool // operations noted as leaving objects behind
 	sent, maxTotal int
 	perPoint       int
 	timing         bool // time-based probes allowed (not in the quick profile)
@@ -75,43 +78,66 @@ type pointRun struct {
 // findings, at most one per point.
 func runAll(ctx context.Context, t *scan.Target, h scan.Requester, m scan.Meta, probeFn func(*pointRun) *scan.Finding) ([]scan.Finding, error) {
 	per, total := budgets(t.Profile)
-	r := &runner{meta: m, t: t, s: probe.NewSender(h), maxTotal: total, perPoint: per, timing: t.Profile != scan.Quick}
+	r := &runner{meta: m, t: t, s: probe.NewSender(h), h: h, w: classify(t.Operations), noted: make(map[*scan.Operation]bool),
+		maxTotal: total, perPoint: per, timing: t.Profile != scan.Quick}
 	var out []scan.Finding
 	for _, op := range operations(t) {
 		if r.done() {
 			break
 		}
-		o := plan(op, t.Values)
-		if len(o.points) == 0 {
-			continue
-		}
-		b := r.baseline(ctx, o)
-		if b == nil {
-			continue
-		}
-		for _, pt := range o.points {
-			if r.done() {
-				break
-			}
-			if f := probeFn(&pointRun{r: r, o: o, pt: pt, base: b, left: per}); f != nil {
-				out = append(out, *f)
-			}
-		}
+		out = append(out, r.operation(ctx, op, probeFn)...)
 	}
 	return out, r.s.Err()
 }
 
+// operation probes every point of op, and removes what the probes made.
+func (r *runner) operation(ctx context.Context, op *scan.Operation, probeFn func(*pointRun) *scan.Finding) []scan.Finding {
+	o := plan(op, r.t.Values)
+	if len(o.points) == 0 || !r.prepare(ctx, o) {
+		return nil
+	}
+	defer r.finish(ctx, o)
+	b := r.baseline(ctx, o)
+	if b == nil {
+		return nil
+	}
+	var out []scan.Finding
+	for _, pt := range o.points {
+		if r.done() || o.halted {
+			break
+		}
+		if f := probeFn(&pointRun{r: r, o: o, pt: pt, base: b, left: r.perPoint}); f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
 func (r *runner) done() bool { return r.s.Done() || r.sent >= r.maxTotal }
+
+// do sends one of o's requests, counted against the run's budget, and
+// deletes what a create's request made. It returns nil when o was halted
+// or the request got no answer.
+func (r *runner) do(ctx context.Context, o *operation, req *scan.Request) *scan.Exchange {
+	if o.halted {
+		return nil
+	}
+	r.sent++
+	ex := r.s.Do(ctx, req)
+	if o.create && success(ex) {
+		r.created(ctx, o, req, ex)
+	}
+	return ex
+}
 
 // send sends one request of the point's, or returns nil when a budget is
 // spent or the request got no answer.
 func (p *pointRun) send(ctx context.Context, value any) *scan.Exchange {
-	if p.left <= 0 || p.r.done() {
+	if p.left <= 0 || p.r.done() || p.o.halted {
 		return nil
 	}
 	p.left--
-	p.r.sent++
-	return p.r.s.Do(ctx, p.o.request(p.pt, value))
+	return p.r.do(ctx, p.o, p.o.request(p.pt, value))
 }
 
 // baseline is what the unchanged request answered, several times.
@@ -128,8 +154,7 @@ func (r *runner) baseline(ctx context.Context, o *operation) *baseline {
 		if r.done() {
 			return nil
 		}
-		r.sent++
-		ex := r.s.Do(ctx, o.request(nil, nil))
+		ex := r.do(ctx, o, o.request(nil, nil))
 		if ex == nil {
 			return nil
 		}
