@@ -30,7 +30,8 @@ test: deps vet unit fuzz-short
 # ordinary tests in unit. A longer local run: make fuzz-short FUZZTIME=10m.
 FUZZTIME ?= 10s
 FUZZERS = ./internal/spec:FuzzParse ./internal/fill:FuzzWalk \
-	./internal/fingerprint:FuzzObserve ./internal/redact:FuzzString \
+	./internal/fingerprint:FuzzObserve ./internal/fingerprint:FuzzPrefilter \
+	./internal/redact:FuzzString \
 	./internal/config:FuzzParse
 
 fuzz-short:

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -88,7 +90,7 @@ func measure(ctx context.Context, o options, n int, tmp string) (result, error) 
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err = cmd.Run()
+	peak, err := runWatched(cmd)
 	wall := time.Since(start)
 	calls := rec.set(false)
 	if err != nil {
@@ -100,8 +102,8 @@ func measure(ctx context.Context, o options, n int, tmp string) (result, error) 
 	r := result{wall: wall, requests: len(calls)}
 	if ru != nil {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		r.rss = ru.Maxrss * 1024
 	}
+	r.rss = peak
 	if len(calls) == 0 {
 		return r, errNoRequests
 	}
@@ -178,12 +180,13 @@ func measureSpec(ctx context.Context, ops int, tmp string) (specResult, error) {
 	cmd := exec.CommandContext(ctx, self, "-load-spec", path)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	if err := cmd.Run(); err != nil {
+	peak, err := runWatched(cmd)
+	if err != nil {
 		return specResult{}, fmt.Errorf("load spec child: %w", err)
 	}
-	var ns int64
+	var ns, hwm int64
 	var got int
-	if _, err := fmt.Sscan(out.String(), &ns, &got); err != nil {
+	if _, err := fmt.Sscan(out.String(), &ns, &got, &hwm); err != nil {
 		return specResult{}, fmt.Errorf("load spec child said %q: %w", out.String(), err)
 	}
 	if got != ops {
@@ -191,20 +194,74 @@ func measureSpec(ctx context.Context, ops int, tmp string) (specResult, error) {
 	}
 	r := specResult{ops: ops, bytes: len(doc), wall: time.Duration(ns)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rss = ru.Maxrss * 1024
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
+	r.rss = max(peak, hwm)
 	return r, nil
 }
 
 // loadSpecChild loads path as merlon does and prints the nanoseconds it
-// took (file read included) and the operation count.
+// took (file read included), the operation count and its peak RSS.
 func loadSpecChild(path string, w io.Writer) error {
 	start := time.Now()
 	s, err := spec.LoadFile(path)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(w, time.Since(start).Nanoseconds(), len(s.Operations))
+	took := time.Since(start)
+	// The peak as the child itself last saw it, in case it came after the
+	// parent's last reading.
+	hwm, _ := vmHWM("/proc/self/status")
+	_, err = fmt.Fprintln(w, took.Nanoseconds(), len(s.Operations), hwm)
 	return err
+}
+
+// runWatched runs cmd and returns the child's peak resident memory: its
+// VmHWM, read from /proc every few milliseconds while it runs. Rusage's
+// maxrss cannot serve: Go starts children with vfork semantics (the child
+// shares the harness's memory until exec), and Linux then counts the
+// harness's own peak as the child's. VmHWM belongs to the child's memory
+// after exec and only grows, so any reading after the peak holds it; a
+// peak in the last few milliseconds before exit would be missed.
+func runWatched(cmd *exec.Cmd) (int64, error) {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var peak int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v, ok := vmHWM(status); ok && v > peak {
+				peak = v
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	err := cmd.Wait()
+	close(stop)
+	wg.Wait()
+	return peak, err
+}
+
+// vmHWM reads the VmHWM line of a /proc/<pid>/status file, in bytes.
+func vmHWM(path string) (int64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024, err == nil
+		}
+	}
+	return 0, false
 }

@@ -76,8 +76,9 @@ func (d *Detector) Observe(ex *scan.Exchange) {
 		r     *rule
 		shown string
 	}
+	text := &bodyText{s: body}
 	for _, r := range rules {
-		if shown, ok := r.match(resp.Status, resp.Header, body); ok {
+		if shown, ok := r.match(resp.Status, resp.Header, text); ok {
 			found = append(found, struct {
 				r     *rule
 				shown string

@@ -18,11 +18,13 @@ type rule struct {
 	re     *regexp.Regexp
 	// fn, when set, replaces re for hints a pattern cannot express.
 	fn func(status int, h http.Header, body string) bool
+	// pf screens bodies before re runs; nil runs re on every body.
+	pf *prefilter
 }
 
-func (r *rule) match(status int, h http.Header, body string) (string, bool) {
+func (r *rule) match(status int, h http.Header, body *bodyText) (string, bool) {
 	if r.fn != nil {
-		return "", r.fn(status, h, body)
+		return "", r.fn(status, h, body.s)
 	}
 	if r.header != "" {
 		for _, v := range h.Values(r.header) {
@@ -32,8 +34,11 @@ func (r *rule) match(status int, h http.Header, body string) (string, bool) {
 		}
 		return "", false
 	}
-	if loc := r.re.FindStringIndex(body); loc != nil {
-		return shorten(body[loc[0]:loc[1]]), true
+	if !r.pf.mayMatch(body) {
+		return "", false
+	}
+	if loc := r.re.FindStringIndex(body.s); loc != nil {
+		return shorten(body.s[loc[0]:loc[1]]), true
 	}
 	return "", false
 }
@@ -51,7 +56,7 @@ func hdr(tech string, w int, what, header, pattern string) *rule {
 }
 
 func body(tech string, w int, what, pattern string) *rule {
-	return &rule{tech: tech, weight: w, what: what, re: regexp.MustCompile(pattern)}
+	return &rule{tech: tech, weight: w, what: what, re: regexp.MustCompile(pattern), pf: newPrefilter(pattern)}
 }
 
 // frameworks and datastores list the names Stack can return, in the order

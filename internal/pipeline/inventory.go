@@ -82,7 +82,7 @@ const maxSpecBytes = 64 << 20
 // meant for the API never travel elsewhere, unless SpecAuth asks for them.
 func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 	src := cfg.Spec
-	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+	if isURL(src) {
 		u, err := url.Parse(src)
 		if err != nil || u.Host == "" {
 			return nil, badInput("invalid spec URL %q", src)
@@ -126,6 +126,11 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 		return nil, badInput("%v", err)
 	}
 	return s, nil
+}
+
+// isURL tells a --spec URL from a file path.
+func isURL(src string) bool {
+	return strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
 }
 
 func sameOrigin(a, b *url.URL) bool {

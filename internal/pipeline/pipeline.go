@@ -259,19 +259,27 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Observer:    observe,
 	})
 
-	// A spec the user named is read first: a bad spec is the user's to
-	// fix, and says so without a single request sent.
+	// A spec file the user named is read first: a bad spec is the user's
+	// to fix, and says so without a single request sent. A spec URL is
+	// fetched and parsed while the preflight request is out, since both
+	// send requests anyway; its error still comes first.
 	var given *spec.Spec
+	var specErr error
+	var loading sync.WaitGroup
 	if cfg.Spec != "" {
-		s, err := loadSpec(ctx, cfg)
-		if err != nil {
-			return nil, err
+		if isURL(cfg.Spec) {
+			loading.Go(func() { given, specErr = loadSpec(ctx, cfg) })
+		} else if given, specErr = loadSpec(ctx, cfg); specErr != nil {
+			return nil, specErr
 		}
-		given = s
 	}
-
-	if err := preflight(ctx, client, cfg.Target); err != nil {
-		return nil, err
+	pfErr := preflight(ctx, client, cfg.Target)
+	loading.Wait()
+	if specErr != nil {
+		return nil, specErr
+	}
+	if pfErr != nil {
+		return nil, pfErr
 	}
 	undecided, err := preflightIdentities(ctx, client, cfg)
 	if err != nil {
@@ -320,18 +328,28 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	target.Stack = det.Stack()
 
 	report(func(p *Progress) { p.Phase = "checks"; p.ChecksTotal = len(cfg.Checks) })
-	// Most checks send one request at a time, so as many checks run at
-	// once as requests may be in flight; the engine still caps the
-	// requests themselves at cfg.Concurrency.
+	// Every check starts at once: most send their requests one or a few
+	// at a time, and a check that waited for a slot would make its chain
+	// of round trips the tail of the scan. The engine still caps the
+	// requests in flight at cfg.Concurrency.
 	findings, results := engine.RunChecks(ctx, target, cfg.Checks, checkClient, engine.RunOptions{
-		Parallel: max(cfg.Concurrency, engine.DefaultParallel),
+		Parallel: max(len(cfg.Checks), 1),
 		OnDone:   func(scan.CheckResult) { report(func(p *Progress) { p.ChecksDone++ }) },
 	})
 
 	rep.Stack = det.Stack()
+	// One text per check: a large API has hundreds of findings of the
+	// same few checks, and each text is expanded from a template.
+	remediation := make(map[string]string)
 	for i := range findings {
 		if findings[i].Remediation == "" {
-			findings[i].Remediation = remedy.For(findings[i].CheckID, rep.Stack)
+			id := findings[i].CheckID
+			text, ok := remediation[id]
+			if !ok {
+				text = remedy.For(id, rep.Stack)
+				remediation[id] = text
+			}
+			findings[i].Remediation = text
 		}
 	}
 	rep.Findings = findings
@@ -486,7 +504,11 @@ func probeInventory(ctx context.Context, h scan.Requester, t *scan.Target, limit
 		}
 	}
 	for _, wave := range [][]*scan.Operation{gets[:split], gets[split:]} {
-		sem := make(chan struct{}, concurrency)
+		// Twice as many probes run as requests may be in flight: the
+		// engine holds the requests to the limit, and the spare probes
+		// keep it busy while others read their answers (the observer
+		// harvests values and fingerprints every response).
+		sem := make(chan struct{}, 2*concurrency)
 		var wg sync.WaitGroup
 		for _, op := range wave {
 			if ctx.Err() != nil {

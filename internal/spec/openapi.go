@@ -60,11 +60,13 @@ func (p *parser) paths(root *yaml.Node, fn func(path string, item *yaml.Node, sr
 	sort.Strings(keys)
 	for _, k := range keys {
 		at := ptr("/paths", k)
-		item, src, _, ok := p.follow(get(paths, k), p.root, at)
-		if !ok {
-			continue
+		v := get(paths, k)
+		p.materialize(v)
+		item, src, _, ok := p.follow(v, p.root, at)
+		if ok {
+			fn(k, item, src, at)
 		}
-		fn(k, item, src, at)
+		p.release(v)
 	}
 }
 

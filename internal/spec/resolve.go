@@ -90,7 +90,7 @@ func (p *parser) resolve(ref string, src *source, at string) (target, bool) {
 		p.fail(fmt.Errorf("unresolved $ref %q at %s: only JSON pointer fragments are supported", ref, src.loc(at)))
 		return t, false
 	}
-	n := lookup(doc.root, frag)
+	n := p.lookup(doc.root, frag)
 	if n == nil {
 		p.fail(fmt.Errorf("unresolved $ref %q at %s", ref, src.loc(at)))
 		return t, false
@@ -133,7 +133,7 @@ func (p *parser) load(file string, from *source, ref, at string) (*source, bool)
 }
 
 // lookup walks a JSON pointer fragment ("" or "/a/b") from root.
-func lookup(root *yaml.Node, frag string) *yaml.Node {
+func (p *parser) lookup(root *yaml.Node, frag string) *yaml.Node {
 	n := deref(root)
 	if frag == "" {
 		return n
@@ -145,14 +145,18 @@ func lookup(root *yaml.Node, frag string) *yaml.Node {
 	}
 	for _, tok := range strings.Split(frag[1:], "/") {
 		tok = unescape(tok)
+		if n != nil {
+			p.materialize(n)
+		}
 		switch {
 		case n == nil:
 			return nil
 		case n.Kind == yaml.MappingNode:
-			if !has(n, tok) {
+			v, ok := p.member(n, tok)
+			if !ok {
 				return nil
 			}
-			n = get(n, tok)
+			n = v
 		case n.Kind == yaml.SequenceNode:
 			i, err := strconv.Atoi(tok)
 			if err != nil || i < 0 || i >= len(n.Content) {
@@ -162,6 +166,9 @@ func lookup(root *yaml.Node, frag string) *yaml.Node {
 		default:
 			return nil
 		}
+	}
+	if n != nil {
+		p.materialize(n)
 	}
 	return n
 }
@@ -178,4 +185,41 @@ func refName(file, frag string) string {
 	}
 	base := filepath.Base(filepath.FromSlash(file))
 	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// indexFrom is the size from which a mapping's keys are indexed for
+// lookup: below it a scan is as quick as hashing.
+const indexFrom = 16
+
+// member returns the value under key in mapping n (nil for a null value)
+// and whether the key is there. $refs into one large mapping
+// (#/components/schemas/... with thousands of schemas) are resolved
+// through an index built on first use, so that resolving every reference
+// in a large document does not walk the mapping once per reference.
+func (p *parser) member(n *yaml.Node, key string) (*yaml.Node, bool) {
+	if len(n.Content) < 2*indexFrom {
+		if !has(n, key) {
+			return nil, false
+		}
+		return get(n, key), true
+	}
+	ix, ok := p.keys[n]
+	if !ok {
+		ix = make(map[string]*yaml.Node, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := deref(n.Content[i])
+			if k == nil {
+				continue
+			}
+			if _, dup := ix[k.Value]; !dup {
+				ix[k.Value] = deref(n.Content[i+1])
+			}
+		}
+		if p.keys == nil {
+			p.keys = make(map[*yaml.Node]map[string]*yaml.Node)
+		}
+		p.keys[n] = ix
+	}
+	v, ok := ix[key]
+	return v, ok
 }

@@ -43,6 +43,11 @@ type Options struct {
 	// BaseDir is where relative file $refs are read from; "" leaves them
 	// unresolved (their schemas keep only the referenced name).
 	BaseDir string
+
+	// splitFrom overrides the size from which JSON documents are split
+	// (see split.go): 0 means splitFrom, a negative value never. Tests
+	// set it to run both ways on the same documents.
+	splitFrom int
 }
 
 // methods lists the operation keys of a path item in Merlon's order.
@@ -50,16 +55,21 @@ var methods = []string{"get", "head", "options", "post", "put", "patch", "delete
 
 // parser holds the state of one Parse.
 type parser struct {
-	opts   Options
-	v2     bool
-	v31    bool
-	root   *source
-	files  map[string]*source
-	cache  map[string]*scan.Schema
-	budget int // for value conversion
-	steps  int // schema conversions so far
-	depth  int // current schema nesting
-	err    error
+	opts  Options
+	v2    bool
+	v31   bool
+	root  *source
+	files map[string]*source
+	cache map[string]*scan.Schema
+	keys  map[*yaml.Node]map[string]*yaml.Node // see member
+	// lazy holds the bytes of path items not yet parsed (see split.go);
+	// lazyErr is the first that would not parse.
+	lazy    map[*yaml.Node][]byte
+	lazyErr error
+	budget  int // for value conversion
+	steps   int // schema conversions so far
+	depth   int // current schema nesting
+	err     error
 }
 
 // fail records the first error; later ones are usually its consequences.
@@ -94,6 +104,26 @@ func parse(data []byte, opts Options) (*Spec, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty document")
 	}
+	from := opts.splitFrom
+	if from == 0 {
+		from = splitFrom
+	}
+	if from > 0 && len(data) >= from {
+		if lp, err := split(data); err == nil {
+			// Any trouble with the split document, even an error in the
+			// spec itself, is judged again on the whole document, so that
+			// messages are the same either way.
+			if s, err := parseDoc(lp.skeleton, opts, lp); err == nil {
+				return s, nil
+			}
+		}
+	}
+	return parseDoc(data, opts, nil)
+}
+
+// parseDoc parses data, which is the skeleton of a split document when lp
+// is not nil.
+func parseDoc(data []byte, opts Options, lp *lazyPaths) (*Spec, error) {
 	cfg := datamodel.NewDocumentConfiguration()
 	cfg.Logger = slog.New(slog.DiscardHandler) // library code never prints
 	doc, err := libopenapi.NewDocumentWithConfiguration(data, cfg)
@@ -117,6 +147,9 @@ func parse(data []byte, opts Options) (*Spec, error) {
 			p.opts.BaseDir = abs
 		}
 		key = filepath.Join(p.opts.BaseDir, filepath.Base(opts.Source))
+	}
+	if lp != nil && !p.attach(root, lp) {
+		return nil, errNoSplit
 	}
 	p.root = &source{key: key, dir: p.opts.BaseDir, root: root}
 	p.files[key] = p.root
@@ -146,6 +179,9 @@ func parse(data []byte, opts Options) (*Spec, error) {
 		p.swagger(root, out)
 	} else {
 		p.openapi(root, out)
+	}
+	if p.lazyErr != nil {
+		return nil, errNoSplit
 	}
 	if p.err != nil {
 		return nil, p.err

@@ -53,12 +53,15 @@ func (c UnauthenticatedAccess) Run(ctx context.Context, t *scan.Target, h scan.R
 
 	s := probe.NewSender(h)
 	var out []scan.Finding
-	for _, op := range ops {
-		anon := request(t, op)
-		anon.Identity = scan.Anonymous
-		ex := s.Do(ctx, anon)
+	reqs := make([]*scan.Request, len(ops))
+	for i, op := range ops {
+		reqs[i] = request(t, op)
+		reqs[i].Identity = scan.Anonymous
+	}
+	s.DoAll(ctx, reqs, func(i int, ex *scan.Exchange) bool {
+		op := ops[i]
 		if ex == nil || !success(ex) {
-			continue
+			return true
 		}
 		f := probe.Finding(c.Meta(), t, probe.Name(op), "")
 		f.Confidence = scan.Likely
@@ -78,7 +81,8 @@ func (c UnauthenticatedAccess) Run(ctx context.Context, t *scan.Target, h scan.R
 			}
 		}
 		out = append(out, f)
-	}
+		return true
+	})
 	return out, s.Err()
 }
 

@@ -107,25 +107,26 @@ func (c ErrorDisclosure) Run(ctx context.Context, t *scan.Target, h scan.Request
 	var order []string
 	hits := make(map[string]*hit)
 	s := probe.NewSender(h)
-	for _, st := range sites {
-		ex := s.Do(ctx, st.req)
-		if s.Done() {
-			break
-		}
+	reqs := make([]*scan.Request, len(sites))
+	for i, st := range sites {
+		reqs[i] = st.req
+	}
+	s.DoAll(ctx, reqs, func(i int, ex *scan.Exchange) bool {
 		if ex == nil {
-			continue
+			return true
 		}
 		name, matched := Disclosure(ex.Response.Body)
 		if name == "" {
-			continue
+			return true
 		}
 		if hh, ok := hits[name]; ok {
 			hh.count++
-			continue
+			return true
 		}
-		hits[name] = &hit{st, ex, matched, 1}
+		hits[name] = &hit{sites[i], ex, matched, 1}
 		order = append(order, name)
-	}
+		return true
+	})
 
 	m := c.Meta()
 	var out []scan.Finding

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/merlonsec/merlon/internal/checks/checktest"
@@ -150,16 +151,17 @@ func TestErrorDisclosureOnePerKind(t *testing.T) {
 		}
 		w.Write([]byte(`{}`))
 	})
-	var sent int
+	// The check sends several requests at once, so the count is atomic.
+	var sent atomic.Int64
 	fs := checktest.Run(t, exposure.ErrorDisclosure{}, h,
 		checktest.WithOperations(checktest.Op("GET", "/items/{id}"), checktest.Op("GET", "/users/{id}")),
-		checktest.WithProfile(scan.Deep), checktest.WithObserver(func(*scan.Exchange) { sent++ }))
+		checktest.WithProfile(scan.Deep), checktest.WithObserver(func(*scan.Exchange) { sent.Add(1) }))
 	if len(fs) != 1 {
 		t.Fatalf("ErrorDisclosure = %d findings, want 1", len(fs))
 	}
 	// Deep: three bad values on each of two operations, plus the unknown path.
-	if sent != 7 {
-		t.Errorf("deep ErrorDisclosure sent %d requests, want 7", sent)
+	if n := sent.Load(); n != 7 {
+		t.Errorf("deep ErrorDisclosure sent %d requests, want 7", n)
 	}
 	// "-1" parses as an integer, so four of the six path probes fail.
 	if !strings.Contains(fs[0].Description, "4 probes") {

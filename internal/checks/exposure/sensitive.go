@@ -69,17 +69,16 @@ func (c SensitiveData) Run(ctx context.Context, t *scan.Target, h scan.Requester
 	m := c.Meta()
 	var out []scan.Finding
 	s := probe.NewSender(h)
-	for _, op := range ops {
-		ex := s.Do(ctx, probe.Get(t, op))
-		if s.Done() {
-			break
-		}
-		if ex == nil {
-			continue
-		}
-		leaks := responseLeaks(ex, self)
-		out = append(out, findings(m, t, op, ex, leaks)...)
+	reqs := make([]*scan.Request, len(ops))
+	for i, op := range ops {
+		reqs[i] = probe.Get(t, op)
 	}
+	s.DoAll(ctx, reqs, func(i int, ex *scan.Exchange) bool {
+		if ex != nil {
+			out = append(out, findings(m, t, ops[i], ex, responseLeaks(ex, self))...)
+		}
+		return true
+	})
 	return out, s.Err()
 }
 

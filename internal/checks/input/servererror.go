@@ -82,6 +82,7 @@ func (c ServerError) Run(ctx context.Context, t *scan.Target, h scan.Requester) 
 			break
 		}
 	}
+	reads := len(tries)
 	if t.Active {
 		n := 0
 		for _, op := range t.Operations {
@@ -110,23 +111,17 @@ func (c ServerError) Run(ctx context.Context, t *scan.Target, h scan.Requester) 
 	m := c.Meta()
 	var out []scan.Finding
 	done := make(map[string]bool)
-	for _, a := range tries {
-		if done[probe.Name(a.op)] {
-			continue
-		}
-		ex := s.Do(ctx, a.req)
-		if s.Done() {
-			break
-		}
+	// see reads the answer to one attempt.
+	see := func(a attempt, ex *scan.Exchange) {
 		if ex == nil {
-			continue
+			return
 		}
 		if success(ex) && a.req.Method == http.MethodPost {
 			c.leftover(t, a.op, ex)
 		}
 		trace, matched := exposure.Disclosure(ex.Response.Body)
 		if ex.Response.Status < 500 && trace == "" {
-			continue
+			return
 		}
 		done[probe.Name(a.op)] = true
 		f := probe.Finding(m, t, probe.Name(a.op), a.location)
@@ -145,6 +140,48 @@ func (c ServerError) Run(ctx context.Context, t *scan.Target, h scan.Requester) 
 		}
 		f.Evidence = []scan.Evidence{probe.Evidence(ex, "malformed request: "+a.what, matched)}
 		out = append(out, f)
+	}
+	// Reads go a few at a time: each operation's first attempt is sent
+	// ahead, and its others follow, as before, only while it has no
+	// finding. Writes (active scans) go one by one.
+	var groups [][]attempt
+	for _, a := range tries[:reads] {
+		if n := len(groups); n > 0 && groups[n-1][0].op == a.op {
+			groups[n-1] = append(groups[n-1], a)
+			continue
+		}
+		groups = append(groups, []attempt{a})
+	}
+	first := make([]*scan.Request, len(groups))
+	for i, g := range groups {
+		first[i] = g[0].req
+	}
+	s.DoAll(ctx, first, func(i int, ex *scan.Exchange) bool {
+		g := groups[i]
+		if !done[probe.Name(g[0].op)] {
+			see(g[0], ex)
+		}
+		for _, a := range g[1:] {
+			if done[probe.Name(a.op)] {
+				continue
+			}
+			ex := s.Do(ctx, a.req)
+			if s.Done() {
+				return false
+			}
+			see(a, ex)
+		}
+		return true
+	})
+	for _, a := range tries[reads:] {
+		if done[probe.Name(a.op)] {
+			continue
+		}
+		ex := s.Do(ctx, a.req)
+		if s.Done() {
+			break
+		}
+		see(a, ex)
 	}
 	return out, s.Err()
 }

@@ -88,36 +88,64 @@ func fullPath(t *scan.Target, op *scan.Operation) string {
 	return strings.TrimSuffix(t.BaseURL.Path, "/") + probe.Path(t, op, nil)
 }
 
-// documented reports whether p (from the origin's root, no query) matches
-// one of t's operation templates, for any method.
-func documented(t *scan.Target, p string) bool {
-	base := strings.TrimSuffix(t.BaseURL.Path, "/")
-	for _, op := range t.Operations {
-		if matchTemplate(base+op.Path, p) {
-			return true
-		}
-	}
-	return false
+// templates indexes a target's operation paths by segment, so that asking
+// whether a path is documented costs the depth of the path rather than a
+// walk over every operation: the inventory checks ask once per guess, and
+// on a 10,000-operation API a linear walk per guess made the scan
+// quadratic. A {param} segment matches any one non-empty segment; literal
+// segments match case-insensitively.
+type templates struct {
+	root *tmplNode
 }
 
-// matchTemplate reports whether path p fits template tmpl, a {param}
-// matching any one segment.
-func matchTemplate(tmpl, p string) bool {
-	ts := strings.Split(strings.Trim(tmpl, "/"), "/")
-	ps := strings.Split(strings.Trim(p, "/"), "/")
-	if len(ts) != len(ps) {
-		return false
-	}
-	for i := range ts {
-		if strings.HasPrefix(ts[i], "{") && strings.HasSuffix(ts[i], "}") {
-			if ps[i] == "" {
-				return false
+type tmplNode struct {
+	literal map[string]*tmplNode
+	param   *tmplNode // a {param} segment: any one non-empty segment
+	end     bool      // a template ends here
+}
+
+// newTemplates indexes t's operation paths, each from the origin's root.
+func newTemplates(t *scan.Target) *templates {
+	base := strings.TrimSuffix(t.BaseURL.Path, "/")
+	ix := &templates{root: &tmplNode{}}
+	for _, op := range t.Operations {
+		n := ix.root
+		for _, seg := range strings.Split(strings.Trim(base+op.Path, "/"), "/") {
+			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+				if n.param == nil {
+					n.param = &tmplNode{}
+				}
+				n = n.param
+				continue
 			}
-			continue
+			key := strings.ToLower(seg)
+			next := n.literal[key]
+			if next == nil {
+				if n.literal == nil {
+					n.literal = make(map[string]*tmplNode)
+				}
+				next = &tmplNode{}
+				n.literal[key] = next
+			}
+			n = next
 		}
-		if !strings.EqualFold(ts[i], ps[i]) {
-			return false
-		}
+		n.end = true
 	}
-	return true
+	return ix
+}
+
+// documented reports whether p (from the origin's root, no query) matches
+// one of the indexed operation templates, for any method.
+func (ix *templates) documented(p string) bool {
+	return ix.root.match(strings.Split(strings.Trim(p, "/"), "/"))
+}
+
+func (n *tmplNode) match(segs []string) bool {
+	if len(segs) == 0 {
+		return n.end
+	}
+	if next := n.literal[strings.ToLower(segs[0])]; next != nil && next.match(segs[1:]) {
+		return true
+	}
+	return n.param != nil && segs[0] != "" && n.param.match(segs[1:])
 }

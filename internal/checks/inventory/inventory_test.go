@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,20 +10,39 @@ import (
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
-func TestMatchTemplate(t *testing.T) {
+func TestTemplatesDocumented(t *testing.T) {
+	base, err := url.Parse("http://127.0.0.1/api/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := &scan.Target{BaseURL: base, Operations: []*scan.Operation{
+		{Method: http.MethodGet, Path: "/users/{id}"},
+		{Method: http.MethodDelete, Path: "/v2/users"},
+		{Method: http.MethodGet, Path: "/users/me/settings"},
+		{Method: http.MethodGet, Path: "/orgs/{org}/members/{id}"},
+	}}
+	ix := newTemplates(target)
 	tests := []struct {
-		tmpl, path string
+		name, path string
 		want       bool
 	}{
-		{"/users/{id}", "/users/admin", true},
-		{"/users/{id}", "/users/1/admin", false},
-		{"/v2/users", "/V2/Users/", true},
-		{"/users", "/orders", false},
+		{"param matches a segment", "/api/users/admin", true},
+		{"too deep for the param", "/api/users/1/admin", false},
+		{"case and trailing slash", "/API/V2/Users/", true},
+		{"literal beats nothing", "/api/users/me/settings", true},
+		{"param then literal", "/api/users/7/settings", false},
+		{"two params", "/api/orgs/acme/members/9", true},
+		{"empty segment is no param", "/api/orgs//members/9", false},
+		{"unknown", "/api/orders", false},
+		{"without the base path", "/users/admin", false},
+		{"a prefix only", "/api/orgs/acme", false},
 	}
 	for _, tt := range tests {
-		if got := matchTemplate(tt.tmpl, tt.path); got != tt.want {
-			t.Errorf("matchTemplate(%q, %q) = %v, want %v", tt.tmpl, tt.path, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ix.documented(tt.path); got != tt.want {
+				t.Errorf("documented(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -62,8 +62,9 @@ type guess struct {
 func guesses(t *scan.Target) []guess {
 	var out []guess
 	seen := make(map[string]bool)
+	ix := newTemplates(t)
 	add := func(p, why string) {
-		if seen[p] || documented(t, p) {
+		if seen[p] || ix.documented(p) {
 			return
 		}
 		seen[p] = true

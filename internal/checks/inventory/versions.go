@@ -170,6 +170,7 @@ func (c OldVersions) Run(ctx context.Context, t *scan.Target, h scan.Requester) 
 	s := probe.NewSender(h)
 	var out []scan.Finding
 	reported := make(map[string]bool)
+	ix := newTemplates(t)
 	with := func(cd cand, seg string) string {
 		segs := strings.Split(cd.path, "/")
 		segs[cd.idx] = seg
@@ -191,7 +192,7 @@ func (c OldVersions) Run(ctx context.Context, t *scan.Target, h scan.Requester) 
 			}
 			ver := fmt.Sprintf("v%d", n)
 			other := with(cd, ver)
-			if reported[ver] || documented(t, other) {
+			if reported[ver] || ix.documented(other) {
 				continue
 			}
 			if !haveNF {

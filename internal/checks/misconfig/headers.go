@@ -100,15 +100,14 @@ func (c SecurityHeaders) Run(ctx context.Context, t *scan.Target, h scan.Request
 	nosniff, hsts, cache, csp, xfo := gaps[0], gaps[1], gaps[2], gaps[3], gaps[4]
 
 	s := probe.NewSender(h)
-	for _, op := range ops {
-		req := probe.Get(t, op)
-		req.Identity = identity
-		ex := s.Do(ctx, req)
-		if s.Done() {
-			break
-		}
+	reqs := make([]*scan.Request, len(ops))
+	for i, op := range ops {
+		reqs[i] = probe.Get(t, op)
+		reqs[i].Identity = identity
+	}
+	s.DoAll(ctx, reqs, func(_ int, ex *scan.Exchange) bool {
 		if ex == nil {
-			continue
+			return true
 		}
 		rh := ex.Response.Header
 		mt := probe.MediaType(rh)
@@ -133,7 +132,8 @@ func (c SecurityHeaders) Run(ctx context.Context, t *scan.Target, h scan.Request
 			framed := v == "" && !strings.Contains(strings.ToLower(policy), "frame-ancestors")
 			xfo.see(ex, framed, headerLine("X-Frame-Options", v))
 		}
-	}
+		return true
+	})
 
 	m := c.Meta()
 	var out []scan.Finding

@@ -7,7 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/merlonsec/merlon/internal/checks/probe"
 	"github.com/merlonsec/merlon/internal/engine"
@@ -154,6 +157,84 @@ func TestSender(t *testing.T) {
 		s := probe.NewSender(client(ok.URL, 0))
 		if ex := s.Do(ctx, get); ex != nil || !s.Done() || !errors.Is(s.Err(), context.Canceled) {
 			t.Errorf("Do = %v, Done = %v, Err = %v; want done with context.Canceled", ex, s.Done(), s.Err())
+		}
+	})
+}
+
+func TestSenderDoAll(t *testing.T) {
+	// The first request waits for a second to arrive, so the exchanges
+	// say whether DoAll had several requests in flight.
+	second := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/0" {
+			select {
+			case <-second:
+				w.Header().Set("X-Overlap", "yes")
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		once.Do(func() { close(second) })
+	}))
+	defer srv.Close()
+	client := func(budget int) scan.Requester {
+		u, _ := url.Parse(srv.URL)
+		return engine.New(engine.Config{BaseURL: u, MaxRequests: budget, Retries: -1, Concurrency: 8})
+	}
+	reqs := func(n int) []*scan.Request {
+		var out []*scan.Request
+		for i := range n {
+			out = append(out, &scan.Request{Method: "GET", Path: "/" + strconv.Itoa(i)})
+		}
+		return out
+	}
+	// collect runs DoAll and returns the paths fn saw, in order.
+	collect := func(ctx context.Context, s *probe.Sender, n, stopAt int) []string {
+		var got []string
+		s.DoAll(ctx, reqs(n), func(i int, ex *scan.Exchange) bool {
+			if ex == nil {
+				got = append(got, "nil")
+				return true
+			}
+			u, _ := url.Parse(ex.Request.URL)
+			got = append(got, u.Path)
+			if i == 0 && ex.Response.Header.Get("X-Overlap") != "yes" {
+				t.Errorf("DoAll sent the first request alone; want several in flight")
+			}
+			return i != stopAt
+		})
+		return got
+	}
+
+	t.Run("in order", func(t *testing.T) {
+		s := probe.NewSender(client(0))
+		got := collect(t.Context(), s, 10, -1)
+		want := []string{"/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9"}
+		if !slices.Equal(got, want) || s.Done() || s.Err() != nil {
+			t.Errorf("DoAll saw %q (Done %v, Err %v), want %q", got, s.Done(), s.Err(), want)
+		}
+	})
+	t.Run("fn stops it", func(t *testing.T) {
+		s := probe.NewSender(client(0))
+		if got := collect(t.Context(), s, 10, 2); !slices.Equal(got, []string{"/0", "/1", "/2"}) {
+			t.Errorf("DoAll saw %q, want the first three only", got)
+		}
+	})
+	t.Run("budget spent", func(t *testing.T) {
+		s := probe.NewSender(client(3))
+		got := collect(t.Context(), s, 10, -1)
+		if len(got) > 3 || !s.Done() || s.Err() != nil {
+			t.Errorf("DoAll saw %q (Done %v, Err %v), want at most 3 and done without error", got, s.Done(), s.Err())
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		s := probe.NewSender(client(0))
+		if got := collect(ctx, s, 10, -1); len(got) != 0 || !errors.Is(s.Err(), context.Canceled) {
+			t.Errorf("DoAll saw %q (Err %v), want nothing and context.Canceled", got, s.Err())
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -34,6 +35,11 @@ func (s *Sender) Do(ctx context.Context, req *scan.Request) *scan.Exchange {
 		return nil
 	}
 	ex, err := s.h.Do(ctx, req)
+	return s.account(ctx, ex, err)
+}
+
+// account applies the Sender's rules to one request's outcome.
+func (s *Sender) account(ctx context.Context, ex *scan.Exchange, err error) *scan.Exchange {
 	switch {
 	case err == nil && ex != nil:
 		s.answered++
@@ -64,4 +70,58 @@ func (s *Sender) Err() error {
 		return fmt.Errorf("no response from target: %w", s.last)
 	}
 	return nil
+}
+
+// fanOut is how many of one check's requests DoAll keeps in flight.
+const fanOut = 4
+
+// DoAll sends reqs, up to fanOut of them in flight at once, and calls fn
+// with each one's exchange in the order of reqs, as Do would have
+// returned it (nil when the request got no answer). It sends nothing more
+// once the Sender stops (fn is then not called again) or fn returns
+// false, and it returns only when no request it started is in flight. fn
+// runs on the caller's goroutine and may send follow-ups through s. A nil
+// request is not sent: fn gets nil for it.
+//
+// Checks that read many operations one after the other use it, so that a
+// check's chain of round trips does not set the length of the whole scan;
+// the engine still caps the requests in flight across all checks.
+func (s *Sender) DoAll(ctx context.Context, reqs []*scan.Request, fn func(i int, ex *scan.Exchange) bool) {
+	type result struct {
+		ex  *scan.Exchange
+		err error
+	}
+	pending := make([]chan result, len(reqs))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	next := 0
+	for i := range reqs {
+		for next < len(reqs) && next < i+fanOut && s.stop == nil && ctx.Err() == nil {
+			ch := make(chan result, 1)
+			pending[next] = ch
+			if req := reqs[next]; req == nil {
+				ch <- result{}
+			} else {
+				wg.Go(func() {
+					ex, err := s.h.Do(ctx, req)
+					ch <- result{ex, err}
+				})
+			}
+			next++
+		}
+		if s.stop != nil {
+			return
+		}
+		if pending[i] == nil {
+			if err := ctx.Err(); err != nil {
+				s.stop = err
+			}
+			return
+		}
+		r := <-pending[i]
+		ex := s.account(ctx, r.ex, r.err)
+		if s.stop != nil || !fn(i, ex) {
+			return
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package property
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -36,27 +37,41 @@ func (MassAssignmentSurface) Meta() scan.Meta {
 func (c MassAssignmentSurface) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
 	s := probe.NewSender(h)
 	var out []scan.Finding
-	budget := probe.Budget(t.Profile)
-	for i, r := range Resources(t.Operations) {
-		if (budget > 0 && i >= budget) || s.Done() {
-			break
-		}
-		out = append(out, c.resource(ctx, t, s, r)...)
+	rs := Resources(t.Operations)
+	if budget := probe.Budget(t.Profile); budget > 0 && len(rs) > budget {
+		rs = rs[:budget]
 	}
+	// Each resource's first read is sent ahead, a few at a time.
+	reqs := make([]*scan.Request, len(rs))
+	for i, r := range rs {
+		if op := cmp.Or(r.Read, r.List); op != nil {
+			reqs[i] = probe.Get(t, op)
+		}
+	}
+	s.DoAll(ctx, reqs, func(i int, first *scan.Exchange) bool {
+		out = append(out, c.resource(ctx, t, s, rs[i], first)...)
+		return true
+	})
 	return out, s.Err()
 }
 
 // resource reports on one resource, one finding per kind.
-func (c MassAssignmentSurface) resource(ctx context.Context, t *scan.Target, s *probe.Sender, r *Resource) []scan.Finding {
+// first is the answer to the resource's first read, already sent.
+func (c MassAssignmentSurface) resource(ctx context.Context, t *scan.Target, s *probe.Sender, r *Resource, first *scan.Exchange) []scan.Finding {
 	// A read shows what the stored object holds: the item when there is
 	// a value to address it by, else the list.
 	var ex *scan.Exchange
 	var seen map[string]any
+	sent := false
 	for _, op := range []*scan.Operation{r.Read, r.List} {
 		if op == nil {
 			continue
 		}
-		e := s.Do(ctx, probe.Get(t, op))
+		e := first
+		if sent {
+			e = s.Do(ctx, probe.Get(t, op))
+		}
+		sent = true
 		if e == nil {
 			continue
 		}

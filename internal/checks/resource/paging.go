@@ -201,20 +201,21 @@ func (c OversizedResponses) Run(ctx context.Context, t *scan.Target, h scan.Requ
 	m := c.Meta()
 	s := probe.NewSender(h)
 	var out []scan.Finding
-	for _, op := range ops {
-		ex := s.Do(ctx, probe.Get(t, op))
-		if s.Done() {
-			break
-		}
+	reqs := make([]*scan.Request, len(ops))
+	for i, op := range ops {
+		reqs[i] = probe.Get(t, op)
+	}
+	s.DoAll(ctx, reqs, func(i int, ex *scan.Exchange) bool {
+		op := ops[i]
 		if ex == nil || ex.Response.Status/100 != 2 {
-			continue
+			return true
 		}
 		size := len(ex.Response.Raw)
 		if size <= oversized && !ex.Response.Truncated {
-			continue
+			return true
 		}
 		if paginated(op, ex) {
-			continue
+			return true
 		}
 		f := probe.Finding(m, t, probe.Name(op), "")
 		f.Confidence = scan.Likely
@@ -226,7 +227,8 @@ func (c OversizedResponses) Run(ctx context.Context, t *scan.Target, h scan.Requ
 			"Every call makes the server build and send the whole set, and it grows with the data.", size>>10, more)
 		f.Evidence = []scan.Evidence{probe.Evidence(shorten(ex), fmt.Sprintf("%d-byte response, body cut to its start", size), "")}
 		out = append(out, f)
-	}
+		return true
+	})
 	return out, s.Err()
 }
 
