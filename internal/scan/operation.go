@@ -201,3 +201,18 @@ func PathParams(template string) []string {
 		template = template[i+j+1:]
 	}
 }
+
+// String describes the stack in one line, "flask, dynamodb, server
+// Werkzeug/2.2.2", or "" when nothing is known.
+func (s Stack) String() string {
+	var parts []string
+	for _, v := range []string{s.Framework, s.Datastore} {
+		if v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if s.Server != "" {
+		parts = append(parts, "server "+s.Server)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,6 +1,10 @@
 package scan
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // SchemaVersion is the version of the JSON report format, documented in
 // docs/json-report.md. It changes only when a field is removed or changes
@@ -86,4 +90,15 @@ func (r *Report) Counts() map[Severity]int {
 		m[f.Severity]++
 	}
 	return m
+}
+
+// ByReadingOrder returns a copy of fs sorted for people: most severe
+// first, then most certain, keeping the given order among equals. Every
+// report format lists findings this way.
+func ByReadingOrder(fs []Finding) []Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence))
+	})
+	return out
 }

@@ -152,7 +152,7 @@ func build(r *scan.Report) view {
 		Target:      line(r.Target),
 		Profile:     cmp.Or(line(string(r.Profile)), "unknown"),
 		Active:      "no (read-only: no state-changing requests)",
-		Stack:       line(stack(r.Stack)),
+		Stack:       line(r.Stack.String()),
 		Graded:      graded,
 		Grade:       line(r.Score.Grade),
 		GradeClass:  gradeClass(r.Score.Grade),
@@ -202,7 +202,7 @@ func build(r *scan.Report) view {
 		}
 	}
 	n := 0
-	for _, f := range order(r.Findings) {
+	for _, f := range scan.ByReadingOrder(r.Findings) {
 		if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != f.Severity.String() {
 			v.Groups = append(v.Groups, group{Name: f.Severity.String(), Class: sevClass(f.Severity)})
 		}
@@ -305,29 +305,6 @@ func buildChecks(cs []scan.CheckResult) checks {
 			out.Other = append(out.Other, row)
 		}
 	}
-	return out
-}
-
-func stack(s scan.Stack) string {
-	var parts []string
-	for _, v := range []string{s.Framework, s.Datastore} {
-		if v != "" {
-			parts = append(parts, v)
-		}
-	}
-	if s.Server != "" {
-		parts = append(parts, "server "+s.Server)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// order sorts findings for reading: most severe first, then most certain,
-// keeping the report's order among equals.
-func order(fs []scan.Finding) []scan.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b scan.Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence))
-	})
 	return out
 }
 

@@ -128,16 +128,6 @@ func (p *printer) counts(r *scan.Report) {
 	p.line(fmt.Sprintf("| %d | ", len(r.Findings)) + strings.Join(cells, " | ") + " |")
 }
 
-// order sorts findings for reading: most severe first, then most certain,
-// keeping the report's order among equals.
-func order(fs []scan.Finding) []scan.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b scan.Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence))
-	})
-	return out
-}
-
 func (p *printer) top(r *scan.Report) {
 	p.line("")
 	if len(r.Findings) == 0 {
@@ -148,7 +138,7 @@ func (p *printer) top(r *scan.Report) {
 		}
 		return
 	}
-	fs := order(r.Findings)
+	fs := scan.ByReadingOrder(r.Findings)
 	title := "Top findings"
 	if len(fs) <= maxTop {
 		title = "Findings"
@@ -176,7 +166,7 @@ func (p *printer) details(r *scan.Report) {
 	p.line("")
 	p.line("<details>")
 	p.printf("<summary>All %s, with evidence and fixes</summary>\n", plural(len(r.Findings), "finding"))
-	for i, f := range order(r.Findings) {
+	for i, f := range scan.ByReadingOrder(r.Findings) {
 		p.line("")
 		p.finding(i+1, f)
 	}

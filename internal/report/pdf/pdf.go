@@ -188,7 +188,7 @@ func (d *doc) summary() {
 		active = "active (state-changing requests allowed)"
 	}
 	d.field("Profile", e.line(cmp.Or(string(r.Profile), "unknown"))+", "+active)
-	if st := stack(r.Stack); st != "" {
+	if st := r.Stack.String(); st != "" {
 		d.field("Stack", e.line(st))
 	}
 	d.field("Scanner", e.line(strings.TrimSpace(cmp.Or(r.Tool.Name, "merlon")+" "+r.Tool.Version)))
@@ -246,7 +246,7 @@ func (d *doc) summary() {
 		d.font("B", 10, colText)
 		d.para("Fix first:", 6)
 		d.font("", 10, colText)
-		for i, f := range order(r.Findings) {
+		for i, f := range scan.ByReadingOrder(r.Findings) {
 			if i == 3 {
 				break
 			}
@@ -330,7 +330,7 @@ func (d *doc) findings() {
 		}
 		return
 	}
-	for i, f := range order(d.r.Findings) {
+	for i, f := range scan.ByReadingOrder(d.r.Findings) {
 		d.finding(i+1, f)
 	}
 }
@@ -571,29 +571,6 @@ func erroredChecks(cs []scan.CheckResult) []string {
 			out = append(out, c.ID)
 		}
 	}
-	return out
-}
-
-func stack(s scan.Stack) string {
-	var parts []string
-	for _, v := range []string{s.Framework, s.Datastore} {
-		if v != "" {
-			parts = append(parts, v)
-		}
-	}
-	if s.Server != "" {
-		parts = append(parts, "server "+s.Server)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// order sorts findings for reading: most severe first, then most certain,
-// keeping the report's order among equals.
-func order(fs []scan.Finding) []scan.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b scan.Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence))
-	})
 	return out
 }
 

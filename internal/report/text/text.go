@@ -161,22 +161,9 @@ func (p *printer) header(r *scan.Report) {
 		}
 		p.printf("  Started   %s\n", when)
 	}
-	if st := stack(r.Stack); st != "" {
+	if st := r.Stack.String(); st != "" {
 		p.printf("  Stack     %s\n", p.cut(st))
 	}
-}
-
-func stack(s scan.Stack) string {
-	var parts []string
-	for _, v := range []string{s.Framework, s.Datastore} {
-		if v != "" {
-			parts = append(parts, v)
-		}
-	}
-	if s.Server != "" {
-		parts = append(parts, "server "+s.Server)
-	}
-	return strings.Join(parts, ", ")
 }
 
 func (p *printer) grade(r *scan.Report, ungraded bool) {
@@ -225,16 +212,6 @@ func (p *printer) categories(r *scan.Report, ungraded bool) {
 	}
 }
 
-// order sorts findings for reading: most severe first, then most certain,
-// keeping the report's order among equals.
-func order(fs []scan.Finding) []scan.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b scan.Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence))
-	})
-	return out
-}
-
 func (p *printer) findings(r *scan.Report, ungraded bool) {
 	p.line("")
 	if len(r.Findings) == 0 {
@@ -247,7 +224,7 @@ func (p *printer) findings(r *scan.Report, ungraded bool) {
 	}
 	p.line(p.paint(sgrBold, "Findings"))
 	var current scan.Severity = -1
-	for i, f := range order(r.Findings) {
+	for i, f := range scan.ByReadingOrder(r.Findings) {
 		if f.Severity != current {
 			current = f.Severity
 			p.line("")
