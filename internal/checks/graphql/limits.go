@@ -38,9 +38,6 @@ func (Batching) Meta() scan.Meta {
 
 // Run checks each endpoint.
 func (c Batching) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
-	if !t.Active {
-		return nil, scan.Skip("needs --active")
-	}
 	s, eps, err := endpoints(ctx, t, h)
 	if err != nil {
 		return nil, err
@@ -130,9 +127,6 @@ func (DepthLimit) Meta() scan.Meta {
 
 // Run checks each endpoint.
 func (c DepthLimit) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
-	if !t.Active {
-		return nil, scan.Skip("needs --active")
-	}
 	s, eps, err := endpoints(ctx, t, h)
 	if err != nil {
 		return nil, err

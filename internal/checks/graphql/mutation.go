@@ -43,9 +43,6 @@ func (MassAssignment) Meta() scan.Meta {
 
 // Run checks each endpoint.
 func (c MassAssignment) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
-	if !t.Active {
-		return nil, scan.Skip("needs --active")
-	}
 	s, eps, err := endpoints(ctx, t, h)
 	if err != nil {
 		return nil, err

@@ -115,9 +115,6 @@ type session struct {
 // carries the cap; cancel must be called.
 func start(ctx context.Context, t *scan.Target, h scan.Requester, cfg Config) (context.Context, context.CancelFunc, *session, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.maxTime())
-	if !t.Active {
-		return ctx, cancel, nil, scan.Skip("needs --active: every LLM probe is a POST")
-	}
 	ss := &session{s: probe.NewSender(h), cfg: cfg}
 	for _, p := range candidates(t) {
 		if len(ss.eps) >= maxEndpoints || ss.s.Done() {
