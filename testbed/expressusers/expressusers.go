@@ -158,16 +158,7 @@ func start(variant string) (*App, *proc.Process, error) {
 		return nil, nil, err
 	}
 	app := &App{URL: "http://127.0.0.1:" + strconv.Itoa(port), Variant: variant, JWTSecret: secret}
-	client := &http.Client{Timeout: 2 * time.Second}
-	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
-		resp, err := client.Get(app.URL + "/health")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode == http.StatusOK
-	})
+	err = proc.WaitFor(p, time.Now().Add(readyTimeout), proc.HTTPOK(app.URL+"/health"))
 	if err != nil {
 		p.Stop()
 		return nil, nil, fmt.Errorf("express app on %s: %w\n--- output ---\n%s", app.URL, err, p.Output())

@@ -167,13 +167,7 @@ func start(variant string, opts Options) (app *App, procs []*proc.Process, err e
 	}
 	procs = append(procs, dyn)
 	dynAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(dynPort))
-	if err := proc.WaitFor(dyn, deadline, func() bool {
-		c, err := net.DialTimeout("tcp", dynAddr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}); err != nil {
+	if err := proc.WaitFor(dyn, deadline, proc.Dialable(dynAddr)); err != nil {
 		return nil, procs, fmt.Errorf("dynalite on %s: %w", dynAddr, err)
 	}
 
@@ -207,16 +201,7 @@ func start(variant string, opts Options) (app *App, procs []*proc.Process, err e
 		Variant:        variant,
 		DynamoEndpoint: "http://" + dynAddr,
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
-	if err := proc.WaitFor(flask, deadline, func() bool {
-		resp, err := client.Get(app.URL + ready)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode == http.StatusOK
-	}); err != nil {
+	if err := proc.WaitFor(flask, deadline, proc.HTTPOK(app.URL+ready)); err != nil {
 		return nil, procs, fmt.Errorf("flask app on %s: %w", app.URL, err)
 	}
 	return app, procs, nil

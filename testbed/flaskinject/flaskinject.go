@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/merlonsec/merlon/testbed/internal/proc"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,16 +132,7 @@ func start(variant, dbURL string) (*App, *proc.Process, error) {
 		return nil, nil, err
 	}
 	app := &App{URL: "http://127.0.0.1:" + strconv.Itoa(port), Variant: variant, DatabaseURL: dbURL}
-	client := &http.Client{Timeout: 2 * time.Second}
-	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
-		resp, err := client.Get(app.URL + "/openapi.json")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode == http.StatusOK
-	})
+	err = proc.WaitFor(p, time.Now().Add(readyTimeout), proc.HTTPOK(app.URL+"/openapi.json"))
 	if err != nil {
 		p.Stop()
 		return nil, nil, fmt.Errorf("flask app on %s: %w\n--- output ---\n%s", app.URL, err, p.Output())
