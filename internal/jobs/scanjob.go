@@ -80,11 +80,13 @@ func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 			return err
 		}
 	}
-	if err := r.store.UpdateScanStatus(ctx, id, store.StatusDone, ""); err != nil {
-		return fmt.Errorf("scan %d: mark done: %w", id, err)
-	}
+	// Progress first: readers take the done status as the end, so nothing
+	// may change after it.
 	if err := r.store.UpdateScanProgress(ctx, id, 100, "done"); err != nil {
 		return fmt.Errorf("scan %d: %w", id, err)
+	}
+	if err := r.store.UpdateScanStatus(ctx, id, store.StatusDone, ""); err != nil {
+		return fmt.Errorf("scan %d: mark done: %w", id, err)
 	}
 	if err := r.notify(ctx, s.TargetID, id); err != nil {
 		// The scan is stored; a failed notification must not rerun it.
