@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,37 @@ func TestJWTWordlistFlag(t *testing.T) {
 	r := run(t, "scan", "http://127.0.0.1:1", "--jwt-wordlist", filepath.Join(t.TempDir(), "missing.txt"))
 	if r.code != 2 || !strings.Contains(r.stderr, "--jwt-wordlist") {
 		t.Errorf("missing wordlist: exit %d, stderr %q; want 2 naming --jwt-wordlist", r.code, r.stderr)
+	}
+}
+
+// TestAuthnHeaderToken: a user who passes a token with -H instead of an
+// identity gets the same JWT checks; the token never shows in the output.
+func TestAuthnHeaderToken(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		variant string
+		want    bool
+	}{{"unverified", true}, {"fixed", false}} {
+		t.Run(tt.variant, func(t *testing.T) {
+			t.Parallel()
+			app := expressusers.Start(t, tt.variant)
+			tok := app.Login(t, "alice", "alice-pw")
+			r := run(t, "scan", app.URL, "--format", "json", "--checks", "authn.jwt-signature-not-verified",
+				"-H", "Authorization: Bearer "+tok)
+			if r.code != 0 && r.code != 1 {
+				t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, tok) {
+				t.Errorf("output shows the token passed with -H")
+			}
+			var rep scan.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("report is not JSON: %v", err)
+			}
+			fs := authnFindings(rep)["authn.jwt-signature-not-verified"]
+			if got := len(fs) == 1 && fs[0].Confidence == scan.Confirmed; got != tt.want {
+				t.Fatalf("confirmed signature-not-verified = %v, want %v; have:%s", got, tt.want, describeAuthn(rep))
+			}
+		})
 	}
 }

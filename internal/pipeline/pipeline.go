@@ -304,6 +304,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Operations: inv.ops,
 		Spec:       inv.spec,
 		Identities: client.Identities(),
+		Header:     cfg.Headers.Clone(),
 		Active:     cfg.Active,
 		Profile:    cfg.Profile,
 		Values:     values,

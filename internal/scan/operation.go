@@ -19,6 +19,12 @@ type Target struct {
 	// Identities are who Merlon may act as. The anonymous identity is
 	// implicit and never listed.
 	Identities []Identity
+	// Header holds the global headers (-H and merlon.yaml's headers) the
+	// engine sends on every request but anonymous ones. A user who passes
+	// a token with -H instead of configuring an identity still expects the
+	// checks that examine credentials (JWT forging, anonymous access) to
+	// use it, so they read it here.
+	Header http.Header
 	// Active allows state-changing requests. Checks whose Meta says Active
 	// run only when it is true; the engine refuses write methods otherwise.
 	Active bool

@@ -369,3 +369,47 @@ func withSub(c jwt.MapClaims, sub string) jwt.MapClaims {
 	out["sub"] = sub
 	return out
 }
+
+// TestGlobalHeaderToken: a token passed with -H rather than through an
+// identity is still forged and tested, and named as the --header token in
+// evidence; an API that verifies it draws no finding.
+func TestGlobalHeaderToken(t *testing.T) {
+	tok := sign(t, strongSecret, goodClaims())
+	global := checktest.WithHeader(http.Header{"Authorization": {"Bearer " + tok}})
+	tests := []struct {
+		name  string
+		check scan.Check
+		vuln  *api
+	}{
+		{"alg none", authn.JWTAlgNone{}, &api{secret: strongSecret, algNone: true}},
+		{"signature not verified", authn.JWTSignatureNotVerified{}, &api{secret: strongSecret, noVerify: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := checktest.Run(t, tt.check, tt.vuln.Handler(), checktest.WithOperations(ops()...), global)
+			f := checktest.At(t, checktest.Only(t, fs, tt.check.Meta().ID), "Authorization")
+			if f.Confidence != scan.Confirmed {
+				t.Errorf("confidence = %v, want confirmed", f.Confidence)
+			}
+			if note := f.Evidence[0].Note; !strings.Contains(note, "--header") {
+				t.Errorf("first evidence note = %q, want it to name the --header token", note)
+			}
+			checktest.None(t, checktest.Run(t, tt.check, (&api{secret: strongSecret}).Handler(),
+				checktest.WithOperations(ops()...), global))
+		})
+	}
+	t.Run("unauthenticated access compares with the header's answer", func(t *testing.T) {
+		fs := checktest.Run(t, authn.UnauthenticatedAccess{}, (&api{secret: strongSecret, anonOrders: true}).Handler(),
+			checktest.WithOperations(ops()...), global)
+		f := checktest.At(t, checktest.Only(t, fs, "authn.unauthenticated-access"), "")
+		if len(f.Evidence) != 2 || !strings.Contains(f.Evidence[1].Note, "--header credentials") {
+			t.Fatalf("evidence = %v, want the anonymous exchange then one with the --header credentials", statuses(f))
+		}
+		if h := f.Evidence[0].Request.Header.Get("Authorization"); h != "" {
+			t.Errorf("anonymous request carried Authorization %q", h)
+		}
+		if h := f.Evidence[1].Request.Header.Get("Authorization"); h == "" {
+			t.Errorf("authenticated request carried no Authorization")
+		}
+	})
+}

@@ -122,7 +122,7 @@ func (g group) who() string {
 	for _, tk := range g.tokens {
 		n := tk.identity
 		if n == "" {
-			n = "a token seen in a response"
+			n = tk.source()
 		}
 		if !seen[n] {
 			seen[n] = true

@@ -23,15 +23,17 @@ var harvestNames = []string{"access_token", "accessToken", "id_token", "idToken"
 // header (or cookie) that carries it.
 type token struct {
 	raw string
-	// identity is the identity's name, or "" for a token harvested from
-	// a response.
+	// identity is the identity's name, or "" for a token passed in a
+	// global header or harvested from a response.
 	identity string
-	header   string // canonical header name: Authorization, Cookie, X-Access-Token…
-	cookie   string // the cookie's name when header is Cookie
-	prefix   string // what goes before the token in the header: "Bearer "
-	jose     map[string]any
-	claims   jwt.MapClaims
-	parts    []string // the three encoded segments
+	// global is set for a token passed in a global header (-H).
+	global bool
+	header string // canonical header name: Authorization, Cookie, X-Access-Token…
+	cookie string // the cookie's name when header is Cookie
+	prefix string // what goes before the token in the header: "Bearer "
+	jose   map[string]any
+	claims jwt.MapClaims
+	parts  []string // the three encoded segments
 }
 
 // alg is the token's signing algorithm as its header states it.
@@ -52,10 +54,19 @@ func (tk *token) location() string {
 // describe names the token for evidence notes: "alice's own token, as
 // the only credential".
 func (tk *token) describe() string {
-	if tk.identity == "" {
-		return "the token seen in a response, as the only credential"
+	return tk.source() + ", as the only credential"
+}
+
+// source names where the token came from: "alice's own token", "the
+// token passed with --header" or "the token seen in a response".
+func (tk *token) source() string {
+	switch {
+	case tk.identity != "":
+		return tk.identity + "'s own token"
+	case tk.global:
+		return "the token passed with --header"
 	}
-	return tk.identity + "'s own token, as the only credential"
+	return "the token seen in a response"
 }
 
 // value is the header value that sends raw the way tk travels.
@@ -105,8 +116,8 @@ func parseToken(raw string) *token {
 }
 
 // tokens returns the JWTs the scan can use: those in each identity's
-// headers, in identity order, then those the value bank harvested from
-// responses. A token is listed once.
+// headers, in identity order, then those in the global headers (-H), then
+// those the value bank harvested from responses. A token is listed once.
 func tokens(t *scan.Target) []*token {
 	var out []*token
 	seen := make(map[string]bool)
@@ -117,22 +128,26 @@ func tokens(t *scan.Target) []*token {
 		seen[tk.raw] = true
 		out = append(out, tk)
 	}
-	for _, id := range t.Identities {
-		names := make([]string, 0, len(id.Headers))
-		for k := range id.Headers {
+	fromHeader := func(identity string, h http.Header) {
+		names := make([]string, 0, len(h))
+		for k := range h {
 			names = append(names, k)
 		}
 		sort.Strings(names)
 		for _, k := range names {
 			name := http.CanonicalHeaderKey(k)
-			for _, v := range id.Headers[k] {
+			for _, v := range h[k] {
 				for _, tk := range headerTokens(name, v) {
-					tk.identity = id.Name
+					tk.identity, tk.global = identity, identity == ""
 					add(tk)
 				}
 			}
 		}
 	}
+	for _, id := range t.Identities {
+		fromHeader(id.Name, id.Headers)
+	}
+	fromHeader("", t.Header)
 	if t.Values != nil {
 		for _, n := range harvestNames {
 			for _, v := range t.Values.All(n) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/merlonsec/merlon/internal/checks/probe"
+	"github.com/merlonsec/merlon/internal/redact"
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
@@ -68,15 +69,15 @@ func (c UnauthenticatedAccess) Run(ctx context.Context, t *scan.Target, h scan.R
 		f.Evidence = []scan.Evidence{probe.Evidence(ex, "no credentials: answered 2xx", fmt.Sprint(ex.Response.Status))}
 		f.Description = fmt.Sprintf("The spec requires credentials for %s, but it answered %d to a request without any. "+
 			"Anyone can call it.", probe.Name(op), ex.Response.Status)
-		if len(t.Identities) > 0 {
+		if as := authenticatedAs(t); as != "" {
 			if authed := s.Do(ctx, request(t, op)); authed != nil {
-				f.Evidence = append(f.Evidence, probe.Evidence(authed, "the same request as "+t.Identities[0].Name, ""))
+				f.Evidence = append(f.Evidence, probe.Evidence(authed, "the same request as "+as, ""))
 				if success(authed) && len(ex.Response.Raw) > 0 && sameBody(ex.Response.Raw, authed.Response.Raw) {
 					f.Confidence = scan.Confirmed
-					f.Description += fmt.Sprintf(" The anonymous answer is the very one %s gets.", t.Identities[0].Name)
+					f.Description += fmt.Sprintf(" The anonymous answer is the very one %s gets.", as)
 				} else if success(authed) {
 					f.Description += fmt.Sprintf(" Its body differs from what %s gets, so the operation may filter by caller; "+
-						"check what an anonymous caller sees.", t.Identities[0].Name)
+						"check what an anonymous caller sees.", as)
 				}
 			}
 		}
@@ -84,6 +85,21 @@ func (c UnauthenticatedAccess) Run(ctx context.Context, t *scan.Target, h scan.R
 		return true
 	})
 	return out, s.Err()
+}
+
+// authenticatedAs names who a request with no identity acts as: the
+// first identity, or "the --header credentials" when only global headers
+// carry credentials; "" when the scan has none.
+func authenticatedAs(t *scan.Target) string {
+	if len(t.Identities) > 0 {
+		return t.Identities[0].Name
+	}
+	for k := range t.Header {
+		if c := http.CanonicalHeaderKey(k); c == "Cookie" || redact.SecretHeader(c) {
+			return "the --header credentials"
+		}
+	}
+	return ""
 }
 
 // request builds a request for op with its path and required query

@@ -26,6 +26,7 @@ type config struct {
 	active     bool
 	values     map[string]string
 	identities []scan.Identity
+	header     http.Header
 	stack      scan.Stack
 	tls        bool
 	observer   func(*scan.Exchange)
@@ -52,6 +53,10 @@ func WithValues(v map[string]string) Option { return func(c *config) { c.values 
 func WithIdentities(ids ...scan.Identity) Option {
 	return func(c *config) { c.identities = append(c.identities, ids...) }
 }
+
+// WithHeader sets global headers, as -H does: the engine sends them on
+// every request but anonymous ones, and the target lists them.
+func WithHeader(h http.Header) Option { return func(c *config) { c.header = h } }
 
 // WithStack sets what fingerprinting is taken to have learned.
 func WithStack(st scan.Stack) Option { return func(c *config) { c.stack = st } }
@@ -115,6 +120,7 @@ func Run(t testing.TB, c scan.Check, h http.Handler, opts ...Option) []scan.Find
 		BaseURL:    u,
 		Operations: cfg.ops,
 		Identities: cfg.identities,
+		Header:     cfg.header,
 		Active:     cfg.active,
 		Profile:    cfg.profile,
 		Stack:      cfg.stack,
@@ -125,6 +131,7 @@ func Run(t testing.TB, c scan.Check, h http.Handler, opts ...Option) []scan.Find
 		Active:     cfg.active,
 		Timeout:    5 * time.Second,
 		Identities: cfg.identities,
+		Header:     cfg.header,
 		Insecure:   cfg.tls,
 		Observer:   cfg.observer,
 	})
