@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/merlonsec/merlon/testbed/expressusers"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 )
 
 // TestPublicProducts: products are the same for everybody, signed in or
@@ -118,9 +119,7 @@ func TestOpenAPIDescribesVariant(t *testing.T) {
 // it ends.
 func TestStartCleansUp(t *testing.T) {
 	t.Parallel()
-	if err := expressusers.Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, expressusers.Available())
 	var app *expressusers.App
 	t.Run("start", func(t *testing.T) {
 		app = expressusers.Start(t, "fixed")

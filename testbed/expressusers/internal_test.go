@@ -11,9 +11,7 @@ import (
 )
 
 func TestStartUnknownVariant(t *testing.T) {
-	if err := Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, Available())
 	app, p, err := start("nonesuch")
 	if err == nil {
 		p.Stop()
@@ -31,9 +29,7 @@ func TestStartUnknownVariant(t *testing.T) {
 // TestShortSecretRefused: the fixed variant will not sign with a key short
 // enough to guess.
 func TestShortSecretRefused(t *testing.T) {
-	if err := Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, Available())
 	cmd := exec.Command("node", "app.js")
 	cmd.Dir = Dir()
 	cmd.Env = append(os.Environ(), "MERLON_VARIANT=fixed", "PORT=0", "JWT_SECRET=short")

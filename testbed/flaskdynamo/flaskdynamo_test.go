@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/merlonsec/merlon/testbed/flaskdynamo"
+	"github.com/merlonsec/merlon/testbed/internal/proc"
 )
 
 // call sends method path with body as JSON (none when nil) and the given
@@ -269,9 +270,7 @@ func TestFixedCreateIsConditional(t *testing.T) {
 // that reserved words work as attribute names.
 func TestUpdatePlaceholders(t *testing.T) {
 	t.Parallel()
-	if err := flaskdynamo.Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, flaskdynamo.Available())
 	script := `import json, fixed_routes
 expr, names, values = fixed_routes.update_expression({"name": "n", "status": "s", "email": "e@example.com"})
 print(json.dumps({"expr": expr, "names": names, "values": values}))`
@@ -540,9 +539,7 @@ func TestFixedRoutesIsTheRemediation(t *testing.T) {
 // started them ends.
 func TestStartCleansUp(t *testing.T) {
 	t.Parallel()
-	if err := flaskdynamo.Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, flaskdynamo.Available())
 	var app *flaskdynamo.App
 	t.Run("start", func(t *testing.T) {
 		app = flaskdynamo.Start(t, "fixed")

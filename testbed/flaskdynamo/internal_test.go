@@ -8,9 +8,7 @@ import (
 )
 
 func TestStartUnknownVariant(t *testing.T) {
-	if err := Available(); err != nil {
-		t.Skip(err)
-	}
+	proc.Require(t, Available())
 	app, procs, err := start("nonesuch", Options{})
 	if err == nil {
 		for _, p := range procs {
