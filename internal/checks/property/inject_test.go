@@ -146,3 +146,38 @@ func (c noteCheck) Run(ctx contextT, t *scan.Target, h scan.Requester) ([]scan.F
 	t.Notes = c.notes
 	return property.MassAssignment{}.Run(ctx, t, h)
 }
+
+// TestMassAssignmentSecondValue: an API that stores an extra field's first
+// value but ignores later writes of it shows the attribute is client
+// writable once, not that the client controls it; only findings whose
+// second, different value was read back too are confirmed.
+func TestMassAssignmentSecondValue(t *testing.T) {
+	api := newUserAPI("writeonce")
+	fs := checktest.Run(t, property.MassAssignment{}, api.Handler(), checktest.WithActive(), checktest.WithOperations(userOps()...))
+	got := byOpLoc(fs)
+	tests := []struct {
+		key  string
+		conf scan.Confidence
+	}{
+		// Each update writes the same object twice: the second value
+		// never sticks.
+		{"PATCH /users/{username} @ is_admin", scan.Likely},
+		{"PATCH /users/{username} @ role", scan.Likely},
+		{"PATCH /users/{username} @ merlon_canary_* (unknown attribute)", scan.Likely},
+		// Each create is a new object, so both values stick.
+		{"POST /users @ is_admin", scan.Confirmed},
+	}
+	for _, tt := range tests {
+		f, ok := got[tt.key]
+		if !ok {
+			t.Errorf("no finding %q; have %v", tt.key, checktest.Locations(fs))
+			continue
+		}
+		if f.Confidence != tt.conf {
+			t.Errorf("%s confidence = %v, want %v", tt.key, f.Confidence, tt.conf)
+		}
+		if tt.conf == scan.Likely && !strings.Contains(f.Description, "not read back") {
+			t.Errorf("%s description does not say the second value was not read back: %s", tt.key, f.Description)
+		}
+	}
+}

@@ -14,16 +14,20 @@ import (
 // testbed, whose write handling is chosen per test: the vulnerable and the
 // clean twin differ only in mode.
 type userAPI struct {
-	mode string // "vulnerable", "fixed", "echo", "strict"
+	mode string // "vulnerable", "fixed", "echo", "strict", "writeonce"
 
 	mu    sync.Mutex
 	users map[string]map[string]any
+	// set records, in writeonce mode, the extra fields a client already
+	// wrote to each user: the first write of one sticks, later ones are
+	// ignored.
+	set map[string]map[string]bool
 }
 
 var allowed = map[string]bool{"username": true, "email": true, "display_name": true}
 
 func newUserAPI(mode string) *userAPI {
-	return &userAPI{mode: mode, users: map[string]map[string]any{
+	return &userAPI{mode: mode, set: map[string]map[string]bool{}, users: map[string]map[string]any{
 		"alice": {"username": "alice", "email": "a@example.com", "display_name": "Alice", "is_admin": false, "role": "user", "credits": 0},
 	}}
 }
@@ -40,9 +44,9 @@ func reply(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// accept applies body to u by the API's mode and reports whether the
-// request is accepted.
-func (a *userAPI) accept(u, body map[string]any) bool {
+// accept applies body to user name's u by the API's mode and reports
+// whether the request is accepted. The caller holds a.mu.
+func (a *userAPI) accept(name string, u, body map[string]any) bool {
 	for k, v := range body {
 		switch {
 		case a.mode == "vulnerable":
@@ -51,6 +55,12 @@ func (a *userAPI) accept(u, body map[string]any) bool {
 			u[k] = v
 		case a.mode == "strict":
 			return false
+		case a.mode == "writeonce" && !a.set[name][k]:
+			if a.set[name] == nil {
+				a.set[name] = map[string]bool{}
+			}
+			a.set[name][k] = true
+			u[k] = v
 		}
 	}
 	return true
@@ -79,11 +89,13 @@ func (a *userAPI) Handler() http.Handler {
 			return
 		}
 		u := map[string]any{"is_admin": false, "role": "user", "credits": 0}
-		if !a.accept(u, body) {
+		a.mu.Lock()
+		delete(a.set, name)
+		if !a.accept(name, u, body) {
+			a.mu.Unlock()
 			reply(w, 400, map[string]any{"error": "unknown field"})
 			return
 		}
-		a.mu.Lock()
 		a.users[name] = u
 		a.mu.Unlock()
 		resp := map[string]any{"status": "created", "username": name}
@@ -118,7 +130,7 @@ func (a *userAPI) Handler() http.Handler {
 		}
 		delete(body, "username") // the key never changes here
 		next := maps.Clone(u)
-		if !a.accept(next, body) {
+		if !a.accept(r.PathValue("username"), next, body) {
 			reply(w, 400, map[string]any{"error": "unknown field"})
 			return
 		}
