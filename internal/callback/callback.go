@@ -153,6 +153,21 @@ func (l *Listener) Loopback(token string) string {
 // Marker is the body the listener answers for token.
 func (l *Listener) Marker(token string) string { return "merlon-callback-" + token }
 
+// pagePath is the path under a token at which the listener serves its
+// HTML page rather than the plain marker.
+const pagePath = "page.html"
+
+// Page returns the URL of token's HTML page and the page's exact body.
+func (l *Listener) Page(token string) (string, string) {
+	return l.URL(token) + "/" + pagePath, pageBody(token)
+}
+
+// pageBody is the HTML page for token: a script element holding only a
+// comment, harmless wherever it runs.
+func pageBody(token string) string {
+	return "<script>/* merlon-page-" + token + " */</script>"
+}
+
 // Seen reports whether token was requested, waiting up to wait.
 func (l *Listener) Seen(ctx context.Context, token string, wait time.Duration) bool {
 	_, ok := l.Wait(ctx, token, wait)
@@ -207,6 +222,11 @@ func (l *Listener) serve(w http.ResponseWriter, r *http.Request) {
 		l.changed = make(chan struct{})
 	}
 	l.mu.Unlock()
+	if strings.HasSuffix(r.URL.Path, "/"+seg+"/"+pagePath) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(pageBody(seg)))
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(l.Marker(seg) + "\n"))
 }

@@ -91,3 +91,32 @@ func TestStartRejectsBadPublicURL(t *testing.T) {
 		t.Errorf("Start with ftp public URL: nil error, want one")
 	}
 }
+
+func TestListenerServesPage(t *testing.T) {
+	l, err := Start(t.Context(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	_, tok := l.New()
+	u, want := l.Page(tok)
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || string(b) != want || !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("GET %s = %d %s %q, want 200 text/html %q", u, resp.StatusCode, ct, b, want)
+	}
+	if !strings.Contains(want, tok) || !strings.HasPrefix(want, "<script>") {
+		t.Errorf("Page body %q does not carry a script element with the token", want)
+	}
+	if !l.Seen(t.Context(), tok, time.Second) {
+		t.Errorf("fetching the page did not count as a hit for %s", tok)
+	}
+	other, _ := l.New()
+	if _, body := get(t, strings.Replace(u, tok, other, 1)[:len(u)-len(pagePath)-1]); strings.Contains(body, "<script>") {
+		t.Errorf("the plain token URL served the page: %q", body)
+	}
+}

@@ -30,6 +30,9 @@ import (
 // All returns every check Merlon has, in the order reports list them.
 // Add a new check here (and its remediation text under internal/remedy).
 func All() []scan.Check {
+	// The llm checks share one session per target, so that together they
+	// send one prompt at a time and stop at one time cap.
+	llmFamily := llm.NewFamily(llm.Config{})
 	return []scan.Check{
 		misconfig.SecurityHeaders{},
 		misconfig.CORS{},
@@ -72,6 +75,7 @@ func All() []scan.Check {
 		inventory.ExposedFiles{},
 		unsafe.WebhookAnyURL{},
 		unsafe.OpenRedirect{},
+		unsafe.ThirdPartyReflection{},
 		authz.BOLA{},
 		authz.BFLA{},
 		input.Validation{},
@@ -82,12 +86,12 @@ func All() []scan.Check {
 		graphql.DepthLimit{},
 		graphql.MassAssignment{},
 		graphql.BFLA{},
-		llm.SystemPromptLeak{},
-		llm.PromptInjection{},
-		llm.Jailbreak{},
-		llm.MarkdownExfiltration{},
-		llm.ExcessiveAgency{},
-		llm.UnsafeOutput{},
+		llm.SystemPromptLeak{Family: llmFamily},
+		llm.PromptInjection{Family: llmFamily},
+		llm.Jailbreak{Family: llmFamily},
+		llm.MarkdownExfiltration{Family: llmFamily},
+		llm.ExcessiveAgency{Family: llmFamily},
+		llm.UnsafeOutput{Family: llmFamily},
 	}
 }
 

@@ -22,6 +22,11 @@ type Callbacks interface {
 	// with, so that a response that quotes it proves the target fetched
 	// the URL and returned what it read.
 	Marker(token string) string
+	// Page returns the URL of a page the listener serves for token as
+	// text/html, and its exact body: a script element that does nothing,
+	// so that an HTML response quoting it verbatim proves the target put
+	// third-party markup into its own page without encoding it.
+	Page(token string) (url, body string)
 	// Seen reports whether a request carrying token reached the listener,
 	// waiting up to wait (or until ctx ends) for one to arrive.
 	Seen(ctx context.Context, token string, wait time.Duration) bool

@@ -27,6 +27,7 @@ type config struct {
 	values     map[string]string
 	identities []scan.Identity
 	header     http.Header
+	callbacks  scan.Callbacks
 	stack      scan.Stack
 	tls        bool
 	observer   func(*scan.Exchange)
@@ -57,6 +58,10 @@ func WithIdentities(ids ...scan.Identity) Option {
 // WithHeader sets global headers, as -H does: the engine sends them on
 // every request but anonymous ones, and the target lists them.
 func WithHeader(h http.Header) Option { return func(c *config) { c.header = h } }
+
+// WithCallbacks gives the target a callback listener, as an active scan
+// has.
+func WithCallbacks(cb scan.Callbacks) Option { return func(c *config) { c.callbacks = cb } }
 
 // WithStack sets what fingerprinting is taken to have learned.
 func WithStack(st scan.Stack) Option { return func(c *config) { c.stack = st } }
@@ -121,6 +126,7 @@ func Run(t testing.TB, c scan.Check, h http.Handler, opts ...Option) []scan.Find
 		Operations: cfg.ops,
 		Identities: cfg.identities,
 		Header:     cfg.header,
+		Callbacks:  cfg.callbacks,
 		Active:     cfg.active,
 		Profile:    cfg.profile,
 		Stack:      cfg.stack,

@@ -91,14 +91,14 @@ func (c WebhookAnyURL) Run(ctx context.Context, t *scan.Target, h scan.Requester
 		}
 	}
 	for _, r := range regs {
-		deleteCreated(ctx, t, h, r.p.Op, r.ex)
+		deleteCreated(ctx, t, h, r.p.Op, r.ex, c.Meta().ID)
 	}
 	return out, s.Err()
 }
 
 // deleteCreated deletes what a create made, when the API has a DELETE for
-// it, and notes on the target when it cannot.
-func deleteCreated(ctx context.Context, t *scan.Target, h scan.Requester, op *scan.Operation, created *scan.Exchange) {
+// it, and notes on the target, in check's name, when it cannot.
+func deleteCreated(ctx context.Context, t *scan.Target, h scan.Requester, op *scan.Operation, created *scan.Exchange, check string) {
 	if op.Method != http.MethodPost {
 		return
 	}
@@ -124,7 +124,7 @@ func deleteCreated(ctx context.Context, t *scan.Target, h scan.Requester, op *sc
 	}
 	if res == nil || res.Delete == nil || key == "" {
 		if t.Notes != nil {
-			t.Notes.Add(fmt.Sprintf("unsafe.webhook-any-url could not clean up the registration made by POST %s", op.Path))
+			t.Notes.Add(fmt.Sprintf("%s could not clean up what POST %s created", check, op.Path))
 		}
 		return
 	}
@@ -133,6 +133,6 @@ func deleteCreated(ctx context.Context, t *scan.Target, h scan.Requester, op *sc
 	path := probe.Path(t, res.Delete, map[string]string{res.Param: key})
 	ex, err := h.Do(ctx, &scan.Request{Method: http.MethodDelete, Path: path, Operation: res.Delete})
 	if t.Notes != nil && (err != nil || (ex.Response.Status >= 300 && ex.Response.Status != http.StatusNotFound)) {
-		t.Notes.Add(fmt.Sprintf("unsafe.webhook-any-url could not clean up: DELETE %s failed", path))
+		t.Notes.Add(fmt.Sprintf("%s could not clean up: DELETE %s failed", check, path))
 	}
 }
