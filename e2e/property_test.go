@@ -202,6 +202,52 @@ func TestPropertyWithoutSpec(t *testing.T) {
 	}
 }
 
+// TestPropertySelfEscalation: with an identity, the chain also runs on
+// the identity's own record (/me): the identity makes itself an
+// administrator, and its record gets its original values back. The fixed
+// twin allows nothing of the kind.
+func TestPropertySelfEscalation(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		variant string
+		want    bool
+	}{{"vulnerable", true}, {"fixed", false}} {
+		t.Run(tt.variant, func(t *testing.T) {
+			t.Parallel()
+			app := flaskdynamo.Start(t, tt.variant)
+			resp, err := http.Post(app.URL+"/users", "application/json",
+				bytes.NewReader([]byte(`{"username":"carol","email":"carol@example.com"}`)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			rep, _ := scanReport(t, app.URL, "--active", "--checks", "property.mass-assignment",
+				"--identity", "carol:user:X-User: carol")
+			f, found := find(rep, "GET /admin/stats", "carol via PATCH /me")
+			if found != tt.want {
+				t.Fatalf("self escalation reported = %v, want %v; have:%s", found, tt.want, describe(rep))
+			}
+			if found {
+				if f.Severity != scan.Critical || f.Confidence != scan.Confirmed {
+					t.Errorf("self escalation = %v/%v, want critical/confirmed", f.Severity, f.Confidence)
+				}
+				for _, e := range f.Evidence {
+					if e.Request.Identity != "carol" {
+						t.Errorf("evidence %s %s sent as %q, want carol", e.Request.Method, e.Request.URL, e.Request.Identity)
+					}
+				}
+			}
+			if !tt.want {
+				noProof(t, rep)
+			}
+			carol := app.GetUser(t, "carol")
+			if carol == nil || carol["is_admin"] != false || carol["role"] != "user" {
+				t.Errorf("carol after the scan = %v, want is_admin false and role user, as before", carol)
+			}
+		})
+	}
+}
+
 // TestDemoProvesMassAssignment: merlon demo, active by default, shows the
 // confirmed mass assignment and the escalation chain.
 func TestDemoProvesMassAssignment(t *testing.T) {

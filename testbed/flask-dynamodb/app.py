@@ -198,6 +198,37 @@ def create_app(variant, table, no_spec=False):
             return jsonify(users=count, secret=ADMIN_SECRET)
 
     variants.register(app, variant)
+
+    if variant != "storeall":
+        # /me is the caller's own record, updated by the variant's own
+        # update route: the same write handling, reached through the
+        # caller's identity instead of a path parameter.
+        def caller_item():
+            caller = request.headers.get("X-User", "")
+            if not caller:
+                return None
+            return table.get_item(Key={"username": caller}).get("Item")
+
+        update_view = next(
+            app.view_functions[rule.endpoint]
+            for rule in app.url_map.iter_rules()
+            if rule.rule == "/users/<username>" and "PATCH" in rule.methods
+        )
+
+        @app.get("/me")
+        def get_me():
+            item = caller_item()
+            if item is None:
+                return jsonify(error="no such caller"), 401
+            return jsonify(item)
+
+        @app.patch("/me")
+        def update_me():
+            item = caller_item()
+            if item is None:
+                return jsonify(error="no such caller"), 401
+            return update_view(username=item["username"])
+
     return app
 
 

@@ -231,6 +231,30 @@ def spec(variant):
                 },
             }
         }
+        # The caller's own record, named by X-User: what an API whose
+        # callers are named by their credentials offers.
+        paths["/me"] = {
+            "get": {
+                "operationId": "getMe",
+                "summary": "Read the caller's own user",
+                "security": [{"xUser": []}],
+                "responses": {
+                    "200": reply("The caller's stored user", "User"),
+                    "401": reply("No such caller", "Error"),
+                },
+            },
+            "patch": {
+                "operationId": "updateMe",
+                "summary": "Update some of the caller's own fields",
+                "security": [{"xUser": []}],
+                "requestBody": {"required": True, "content": json_content("UserUpdate")},
+                "responses": {
+                    "200": reply("Updated", "Updated"),
+                    "400": reply("Invalid body", "Error"),
+                    "401": reply("No such caller", "Error"),
+                },
+            },
+        }
         schemas["Stats"] = {
             "type": "object",
             "properties": {"users": {"type": "integer"}, "secret": string()},

@@ -56,7 +56,8 @@ func (MassAssignment) Meta() scan.Meta {
 		Description: "Creates and updates objects of its own with attributes only the server should write " +
 			"(is_admin, role, credits, owner, a nested role, the key, and an unknown canary), reads each object back " +
 			"with a separate request, and reports the attributes that were stored; a stored privilege attribute is " +
-			"then tried on the API's administrative operations. Deletes what it created.",
+			"then tried on the API's administrative operations, and with an identity the same privilege is written to the " +
+			"identity's own record (/me) and written back afterwards. Deletes what it created.",
 	}
 }
 
@@ -77,6 +78,10 @@ func (c MassAssignment) Run(ctx context.Context, t *scan.Target, h scan.Requeste
 		n++
 		p := &prober{meta: c.Meta(), t: t, h: h, s: s, r: r, admins: admins}
 		out = append(out, p.run(ctx)...)
+	}
+	if read, update := selfOps(t.Operations); read != nil && len(admins) > 0 && !s.Done() {
+		sp := &selfProber{meta: c.Meta(), t: t, h: h, s: s, read: read, update: update, admins: admins}
+		out = append(out, sp.run(ctx)...)
 	}
 	return out, s.Err()
 }

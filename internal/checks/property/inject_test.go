@@ -1,7 +1,9 @@
 package property_test
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,4 +182,41 @@ func TestMassAssignmentSecondValue(t *testing.T) {
 			t.Errorf("%s description does not say the second value was not read back: %s", tt.key, f.Description)
 		}
 	}
+}
+
+// TestMassAssignmentSelfEscalation: where the caller is named by a token,
+// the chain runs on the identity's own record (/me), and the record gets
+// its original values back.
+func TestMassAssignmentSelfEscalation(t *testing.T) {
+	alice := scan.Identity{Name: "alice", Role: "user", Headers: http.Header{"Authorization": {"Bearer tok-alice"}}}
+	ops := append(userOps(), meOps()...)
+	t.Run("vulnerable", func(t *testing.T) {
+		api := newUserAPI("vulnerable")
+		fs := checktest.Run(t, property.MassAssignment{}, api.Handler(), checktest.WithActive(),
+			checktest.WithOperations(ops...), checktest.WithIdentities(alice))
+		f, found := byOpLoc(fs)["GET /admin/stats @ alice via PATCH /me"]
+		if !found {
+			t.Fatalf("no self escalation; have %v", checktest.Locations(fs))
+		}
+		if f.Severity != scan.Critical || f.Confidence != scan.Confirmed {
+			t.Errorf("self escalation = %v/%v, want critical/confirmed", f.Severity, f.Confidence)
+		}
+		var seq []string
+		for _, e := range f.Evidence {
+			seq = append(seq, fmt.Sprintf("%s %s %d as %s", e.Request.Method, e.Request.URL[strings.LastIndex(e.Request.URL, "/"):], e.Response.Status, e.Request.Identity))
+		}
+		want := []string{"GET /stats 403 as alice", "GET /me 200 as alice", "PATCH /me 200 as alice", "GET /me 200 as alice", "GET /stats 200 as alice"}
+		if !slices.Equal(seq, want) {
+			t.Errorf("evidence = %q, want %q", seq, want)
+		}
+		if u := api.user("alice"); u["is_admin"] != false || u["role"] != "user" {
+			t.Errorf("alice after the check = %v, want is_admin false and role user restored", u)
+		}
+	})
+	t.Run("fixed", func(t *testing.T) {
+		api := newUserAPI("fixed")
+		fs := checktest.Run(t, property.MassAssignment{}, api.Handler(), checktest.WithActive(),
+			checktest.WithOperations(ops...), checktest.WithIdentities(alice))
+		checktest.None(t, fs)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/merlonsec/merlon/internal/checks/checktest"
@@ -152,9 +153,45 @@ func (a *userAPI) Handler() http.Handler {
 		delete(a.users, r.PathValue("username"))
 		w.WriteHeader(204)
 	})
+	// /me is the caller's own record, the caller named by a bearer token
+	// "tok-<username>".
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		u, found := a.users[caller(r)]
+		u = maps.Clone(u)
+		a.mu.Unlock()
+		if !found {
+			reply(w, 401, map[string]any{"error": "sign in"})
+			return
+		}
+		reply(w, 200, u)
+	})
+	mux.HandleFunc("PATCH /me", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if json.NewDecoder(r.Body).Decode(&body) != nil {
+			reply(w, 400, map[string]any{"error": "bad json"})
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		name := caller(r)
+		u, found := a.users[name]
+		if !found {
+			reply(w, 401, map[string]any{"error": "sign in"})
+			return
+		}
+		delete(body, "username")
+		next := maps.Clone(u)
+		if !a.accept(name, next, body) {
+			reply(w, 400, map[string]any{"error": "unknown field"})
+			return
+		}
+		a.users[name] = next
+		reply(w, 200, map[string]any{"status": "updated"})
+	})
 	mux.HandleFunc("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
-		u := a.users[r.Header.Get("X-User")]
+		u := a.users[caller(r)]
 		admin := u != nil && (u["is_admin"] == true || u["role"] == "admin")
 		a.mu.Unlock()
 		if !admin {
@@ -164,6 +201,35 @@ func (a *userAPI) Handler() http.Handler {
 		reply(w, 200, map[string]any{"secret": "s3"})
 	})
 	return mux
+}
+
+// caller is who a request speaks for: the X-User header, else the user a
+// bearer token "tok-<username>" names.
+func caller(r *http.Request) string {
+	if u := r.Header.Get("X-User"); u != "" {
+		return u
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer tok-")
+}
+
+// user returns a copy of the stored user name.
+func (a *userAPI) user(name string) map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.users[name])
+}
+
+// meOps is the spec of /me: the caller's own record.
+func meOps() []*scan.Operation {
+	get := checktest.Op("GET", "/me")
+	get.Responses = map[string]*scan.Response{"200": {ContentType: "application/json", Schema: &scan.Schema{Type: "object", Properties: map[string]*scan.Schema{
+		"username": str(), "email": str(), "is_admin": {Type: "boolean", ReadOnly: true}, "role": {Type: "string", ReadOnly: true},
+	}}}}
+	patch := checktest.Op("PATCH", "/me")
+	patch.RequestBody = &scan.RequestBody{ContentType: "application/json", Schema: &scan.Schema{Type: "object", Properties: map[string]*scan.Schema{
+		"email": str(), "display_name": str(),
+	}}}
+	return []*scan.Operation{get, patch}
 }
 
 func str() *scan.Schema { return &scan.Schema{Type: "string"} }
