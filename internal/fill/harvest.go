@@ -52,8 +52,9 @@ func harvestable(key string) bool {
 // body, under their member name, so that later requests can address
 // objects that exist. Shallower values are recorded first, so that a
 // collection's own IDs come before the IDs of objects nested in its items.
-// Bodies that are not JSON are ignored, and hostile ones are read only to
-// a bounded depth and size.
+// Bodies that are not JSON, and OpenAPI or Swagger documents (whose
+// "name" members name parameters), are ignored; hostile ones are read only
+// to a bounded depth and size.
 func Harvest(vals *scan.ValueBank, body []byte) {
 	if vals == nil {
 		return
@@ -63,9 +64,14 @@ func Harvest(vals *scan.ValueBank, body []byte) {
 		key, value string
 	}
 	var all []found
+	spec := false
 	// An error means the body is not JSON or is past the limits; what was
 	// visited before is still good.
 	_ = walk(body, harvestDepth, harvestNodes, func(path []string, key string, value any) bool {
+		if len(path) == 0 && (key == "openapi" || key == "swagger") {
+			spec = true
+			return false
+		}
 		if !harvestable(key) {
 			return true
 		}
@@ -83,6 +89,11 @@ func Harvest(vals *scan.ValueBank, body []byte) {
 		}
 		return true
 	})
+	if spec {
+		// An API description names its parameters with "name" members:
+		// those are parameter names, not objects that exist.
+		return
+	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].depth < all[j].depth })
 	for _, f := range all {
 		vals.Add(f.key, f.value)

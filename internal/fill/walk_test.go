@@ -132,6 +132,11 @@ func TestHarvest(t *testing.T) {
 		{"shallow first", `{"child": {"id": "deep"}, "id": "top"}`, map[string][]string{"id": {"top", "deep"}}},
 		{"skips non-scalars and empties", `{"id": {"x": 1}, "uuid": "", "slug": true, "name": null}`, map[string][]string{}},
 		{"not JSON", `<html>id=1</html>`, map[string][]string{}},
+		{"OpenAPI document", `{"paths": {"/f": {"get": {"parameters": [{"name": "fruit", "in": "query"}]}}}, "openapi": "3.0.3", "info": {"title": "t"}}`,
+			map[string][]string{}},
+		{"Swagger document", `{"swagger": "2.0", "definitions": {"U": {"properties": {"id": {"type": "string"}}}}, "x": [{"name": "n"}]}`,
+			map[string][]string{}},
+		{"openapi deeper down is data", `{"items": [{"openapi": "3", "name": "svc"}]}`, map[string][]string{"name": {"svc"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

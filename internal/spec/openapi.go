@@ -34,10 +34,14 @@ func (p *parser) openapi(root *yaml.Node, out *Spec) {
 		common := p.params(get(item, "parameters"), src, ptr(at, "parameters"))
 		for _, m := range methods {
 			opNode := get(item, m)
-			if opNode == nil || opNode.Kind != yaml.MappingNode {
+			opAt := ptr(at, m)
+			if opNode == nil {
 				continue
 			}
-			opAt := ptr(at, m)
+			if opNode.Kind != yaml.MappingNode {
+				p.warn(opAt, "the operation is not an object; skipped")
+				continue
+			}
 			op := newOperation(path, m, opNode, global)
 			op.Parameters = mergeParams(common, p.params(get(opNode, "parameters"), src, ptr(opAt, "parameters")))
 			op.RequestBody = p.requestBody(get(opNode, "requestBody"), src, ptr(opAt, "requestBody"))
@@ -122,6 +126,9 @@ func (p *parser) params(list *yaml.Node, src *source, at string) []scan.Paramete
 			In:       str(get(n, "in")),
 			Required: boolean(get(n, "required")),
 		}
+		if !p.validParam(nat, prm.Name, prm.In, "path, query, header or cookie", oasLocations) {
+			continue
+		}
 		if s := get(n, "schema"); s != nil {
 			prm.Schema = p.schema(s, nsrc, ptr(nat, "schema"))
 		} else {
@@ -138,6 +145,26 @@ func (p *parser) params(list *yaml.Node, src *source, at string) []scan.Paramete
 		out = append(out, prm)
 	}
 	return out
+}
+
+// oasLocations and swaggerLocations are where parameters may be.
+var (
+	oasLocations     = map[string]bool{"path": true, "query": true, "header": true, "cookie": true}
+	swaggerLocations = map[string]bool{"path": true, "query": true, "header": true, "body": true, "formData": true}
+)
+
+// validParam reports whether a parameter has a name and a known location,
+// and warns, naming the pointer at, when it has not.
+func (p *parser) validParam(at, name, in, want string, known map[string]bool) bool {
+	switch {
+	case name == "":
+		p.warn(at, "the parameter has no name; skipped")
+		return false
+	case !known[in]:
+		p.warn(at, "parameter %q has in: %q, want %s; skipped", name, in, want)
+		return false
+	}
+	return true
 }
 
 // example reads "example", or the first of "examples" (following

@@ -128,6 +128,10 @@ func (p *parser) inline(n *yaml.Node, src *source, at string, stack []string) (*
 	} else {
 		s.Type = str(t)
 	}
+	if t != nil && !jsonTypes[s.Type] && (s.Type != "" || t.Kind != yaml.SequenceNode) {
+		p.warn(ptr(at, "type"), "%q is not a JSON Schema type; ignored", str(t))
+		s.Type = ""
+	}
 	for _, e := range items(get(n, "enum")) {
 		s.Enum = append(s.Enum, value(e, &p.budget, 0))
 	}
@@ -249,6 +253,13 @@ func merge(dst, src *scan.Schema, srcWins bool) {
 	dst.ReadOnly = dst.ReadOnly || src.ReadOnly
 	dst.WriteOnly = dst.WriteOnly || src.WriteOnly
 	dst.Nullable = dst.Nullable || src.Nullable
+}
+
+// jsonTypes are the types a schema may name (Swagger 2.0's "file"
+// included).
+var jsonTypes = map[string]bool{
+	"string": true, "number": true, "integer": true, "boolean": true,
+	"array": true, "object": true, "null": true, "file": true,
 }
 
 // schemaType reads a schema's type without converting it, for the stubs

@@ -27,6 +27,12 @@ type Spec struct {
 	Operations []*scan.Operation
 	// SecuritySchemes are the document's schemes by name.
 	SecuritySchemes map[string]SecurityScheme
+	// Warnings are the problems that did not stop the parse, each naming
+	// the JSON pointer where it is: an operation that is not an object, a
+	// parameter without a name or with an unknown location, a schema type
+	// JSON Schema does not have. What they name was skipped or ignored, so
+	// a user must see them.
+	Warnings []string
 }
 
 // SecurityScheme is one way the API authenticates callers. Type is
@@ -70,6 +76,23 @@ type parser struct {
 	steps   int // schema conversions so far
 	depth   int // current schema nesting
 	err     error
+	// warnings and dropped collect what warn reports.
+	warnings []string
+	dropped  int
+}
+
+// maxWarnings bounds the warnings one document yields: a spec that is
+// wrong throughout needs a few examples, not thousands of lines.
+const maxWarnings = 20
+
+// warn records a problem at the JSON pointer at that did not stop the
+// parse.
+func (p *parser) warn(at, format string, args ...any) {
+	if len(p.warnings) >= maxWarnings {
+		p.dropped++
+		return
+	}
+	p.warnings = append(p.warnings, fmt.Sprintf("spec #%s: ", at)+fmt.Sprintf(format, args...))
 }
 
 // fail records the first error; later ones are usually its consequences.
@@ -185,6 +208,10 @@ func parseDoc(data []byte, opts Options, lp *lazyPaths) (*Spec, error) {
 	}
 	if p.err != nil {
 		return nil, p.err
+	}
+	out.Warnings = p.warnings
+	if p.dropped > 0 {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("spec: %d more problems like these", p.dropped))
 	}
 	return out, nil
 }

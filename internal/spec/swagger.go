@@ -38,10 +38,14 @@ func (p *parser) swagger(root *yaml.Node, out *Spec) {
 		common := p.rawParams(get(item, "parameters"), src, ptr(at, "parameters"))
 		for _, m := range methods {
 			opNode := get(item, m)
-			if opNode == nil || opNode.Kind != yaml.MappingNode {
+			opAt := ptr(at, m)
+			if opNode == nil {
 				continue
 			}
-			opAt := ptr(at, m)
+			if opNode.Kind != yaml.MappingNode {
+				p.warn(opAt, "the operation is not an object; skipped")
+				continue
+			}
 			op := newOperation(path, m, opNode, global)
 			cons, prod := consumes, produces
 			if has(opNode, "consumes") {
@@ -70,8 +74,12 @@ func (p *parser) rawParams(list *yaml.Node, src *source, at string) []rawParam {
 	var out []rawParam
 	for i, e := range items(list) {
 		n, nsrc, nat, ok := p.follow(e, src, ptr(at, strconv.Itoa(i)))
-		if ok {
-			out = append(out, rawParam{n, nsrc, nat, str(get(n, "name")), str(get(n, "in"))})
+		if !ok {
+			continue
+		}
+		r := rawParam{n, nsrc, nat, str(get(n, "name")), str(get(n, "in"))}
+		if p.validParam(nat, r.name, r.in, "path, query, header, body or formData", swaggerLocations) {
+			out = append(out, r)
 		}
 	}
 	return out
