@@ -173,6 +173,19 @@ func TestBaselineGate(t *testing.T) {
 	if !strings.Contains(rr.stdout, "misconfig.cors") || !strings.Contains(rr.stdout, newRep.Score.Grade) {
 		t.Errorf("report text lacks the finding or grade:\n%s", rr.stdout)
 	}
+	// JUnit has a case per check × operation tested: passing where a check
+	// found nothing, failing on the whole target for the CORS finding.
+	ju := run(t, "report", filepath.Join(dir, "new.json"), "--format", "junit")
+	expect("report junit", ju, 0)
+	for _, want := range []string{
+		`<testcase name="GET /items" classname="misconfig.version-disclosure" time="0"></testcase>`,
+		`<testcase name="GET /items/{id}" classname="misconfig.version-disclosure" time="0"></testcase>`,
+		`<testcase name="whole target" classname="misconfig.cors" time="0">`,
+	} {
+		if !strings.Contains(ju.stdout, want) {
+			t.Errorf("junit report lacks %s:\n%s", want, ju.stdout)
+		}
+	}
 }
 
 // TestGateNeverFlipsOnNetworkErrors: an unreachable target exits 3 whatever
@@ -220,5 +233,89 @@ func TestGateNeverFlipsOnNetworkErrors(t *testing.T) {
 				t.Errorf("first stderr line = %q, want a one-line 'merlon: …' error", first)
 			}
 		})
+	}
+}
+
+// TestDiffSkipsChecksThatDidNotComplete: a check that timed out in one scan
+// must neither make findings "new" nor "fixed". The CORS check's requests
+// (the only ones with an Origin header) hang past --timeout in one scan, so
+// the check ends in an error there; diff and the baseline gate agree that
+// its finding in the other scan is not compared.
+func TestDiffSkipsChecksThatDidNotComplete(t *testing.T) {
+	var cors, hang atomic.Bool
+	cors.Store(true)
+	api := gatedAPI(&cors)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() && r.Header.Get("Origin") != "" {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	scanTo := func(name string, extra ...string) (string, result) {
+		p := filepath.Join(dir, name)
+		args := append([]string{"scan", srv.URL, "--profile", "quick", "--checks", "misconfig.cors,misconfig.security-headers",
+			"--timeout", "300ms", "--format", "json", "-o", p}, extra...)
+		return p, run(t, args...)
+	}
+
+	complete, r := scanTo("complete.json")
+	if r.code != 0 {
+		t.Fatalf("complete scan: exit %d\n%s", r.code, r.stderr)
+	}
+	if f := findingOf(readReport(t, complete), "misconfig.cors"); f == nil || f.Severity != scan.High {
+		t.Fatalf("complete scan lacks the high CORS finding")
+	}
+	hang.Store(true)
+	timedOut, r := scanTo("timedout.json")
+	if r.code != 0 {
+		t.Fatalf("timed-out scan: exit %d\n%s", r.code, r.stderr)
+	}
+	rep := readReport(t, timedOut)
+	if findingOf(rep, "misconfig.cors") != nil {
+		t.Fatalf("the CORS check found something although every request it sent timed out")
+	}
+	status := ""
+	for _, c := range rep.Checks {
+		if c.ID == "misconfig.cors" {
+			status = c.Status
+		}
+	}
+	if status != "error" && status != "cancelled" {
+		t.Fatalf("misconfig.cors ended %q in the timed-out scan, want error; checks: %+v", status, rep.Checks)
+	}
+
+	tests := []struct {
+		name     string
+		old, new string
+		want     string
+	}{
+		{"timed out in the old scan: not new", timedOut, complete, "check misconfig.cors did not complete in the old scan"},
+		{"timed out in the new scan: not fixed", complete, timedOut, "check misconfig.cors did not complete in the new scan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := run(t, "diff", tt.old, tt.new, "--fail-on-new", "info")
+			if d.code != 0 {
+				t.Fatalf("diff --fail-on-new info: exit %d, want 0 (a timeout is not a new finding)\nstdout: %s\nstderr: %s", d.code, d.stdout, d.stderr)
+			}
+			for _, want := range []string{"0 new, 0 fixed", "1 not compared", tt.want} {
+				if !strings.Contains(d.stdout, want) {
+					t.Errorf("diff output lacks %q:\n%s", want, d.stdout)
+				}
+			}
+		})
+	}
+
+	// The baseline gate follows the same rule: the CORS finding is not new
+	// against a baseline whose CORS check timed out.
+	hang.Store(false)
+	if _, r := scanTo("gated.json", "--baseline", timedOut, "--fail-on", "new:high"); r.code != 0 {
+		t.Errorf("scan --baseline (CORS timed out there) --fail-on new:high: exit %d, want 0\n%s", r.code, r.stderr)
 	}
 }

@@ -122,8 +122,10 @@ func runOne(ctx context.Context, t *scan.Target, chk scan.Check, meta scan.Meta,
 			res.Findings = len(fs)
 		}
 	}()
-	fs, err := chk.Run(ctx, t, h)
+	rec := newOpRecorder(h)
+	fs, err := chk.Run(ctx, t, rec)
 	res.Findings = len(fs)
+	res.Operations = rec.operations()
 	var skip *scan.SkipError
 	switch {
 	case err == nil:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -98,7 +99,7 @@ func TestRunChecksStatuses(t *testing.T) {
 					mu.Unlock()
 				},
 			})
-			if !slices.Equal(res, tt.want) {
+			if !reflect.DeepEqual(res, tt.want) {
 				t.Errorf("results = %+v, want %+v", res, tt.want)
 			}
 			var ids []string

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/merlonsec/merlon/internal/diff"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
 )
@@ -49,7 +50,9 @@ func Apply(rep *scan.Report, rules Rules, sups []Suppression, now time.Time) []s
 	for i := range rep.Checks {
 		rep.Checks[i].Findings -= dropped[rep.Checks[i].ID]
 	}
+	partial := score.Partial(rep)
 	rep.Score = score.Compute(Counted(rep.Findings), rep.Coverage)
+	rep.Score.Partial = partial
 	rep.Warnings = append(rep.Warnings, warnings...)
 	return warnings
 }
@@ -80,26 +83,27 @@ type Decision struct {
 // Decide says whether rep fails the gate. A finding fails it when it is
 // not suppressed and either its check has a FAIL rule, or it is at or above
 // failOn (when failOn is non-nil), has no WARN or IGNORE rule, and, with
-// failOn.NewOnly, its fingerprint is not in baseline. Without a baseline
-// every finding is new. A finding whose check ended in "error" or
-// "cancelled" in the baseline is not counted as new: the baseline could not
-// have seen it, and a network failure must not flip the gate.
+// failOn.NewOnly, diff.Compare(baseline, rep) calls it new. Without a
+// baseline every finding is new. A finding whose check ended in "error" or
+// "cancelled" in the baseline is not new (diff.Compare puts it in
+// NotCompared): the baseline could not have seen it, and a network failure
+// must not flip the gate. `merlon diff --fail-on-new` decides through the
+// same Compare, so both agree.
 //
 // Decide looks only at findings, so a scan whose requests all failed has
 // nothing to fail on; callers must refuse such a scan on their own (see
 // Conclusive) rather than call it clean.
 func Decide(rep, baseline *scan.Report, rules Rules, failOn *FailOn) Decision {
 	var d Decision
-	known := map[string]bool{}
-	unfinished := map[string]bool{}
-	if baseline != nil {
-		for _, f := range baseline.Findings {
-			known[f.Fingerprint] = true
+	isNew := map[string]bool{}
+	notCompared := map[string]bool{}
+	if failOn != nil && failOn.NewOnly {
+		res := diff.Compare(baseline, rep)
+		for _, f := range res.New {
+			isNew[f.Fingerprint] = true
 		}
-		for _, c := range baseline.Checks {
-			if c.Status == "error" || c.Status == "cancelled" {
-				unfinished[c.ID] = true
-			}
+		for _, f := range res.NotCompared {
+			notCompared[f.Fingerprint] = true
 		}
 	}
 	for _, f := range rep.Findings {
@@ -127,11 +131,11 @@ func Decide(rep, baseline *scan.Report, rules Rules, failOn *FailOn) Decision {
 			d.Reasons = append(d.Reasons, describe(f, "")+": at or above --fail-on "+failOn.String())
 			continue
 		}
-		if known[f.Fingerprint] {
+		if notCompared[f.Fingerprint] {
+			d.Notes = append(d.Notes, describe(f, "")+": not compared, its check did not finish in the baseline")
 			continue
 		}
-		if unfinished[f.CheckID] {
-			d.Notes = append(d.Notes, describe(f, "")+": not compared, its check did not finish in the baseline")
+		if !isNew[f.Fingerprint] {
 			continue
 		}
 		d.Fail = true

@@ -68,6 +68,12 @@ func TestDecide(t *testing.T) {
 	suppressedCors.Suppressed = &scan.Suppression{Reason: "accepted", Expires: "2099-01-01"}
 	erroredBaseline := report(headers)
 	erroredBaseline.Checks = append(erroredBaseline.Checks, scan.CheckResult{ID: "misconfig.cors", Status: "error", Error: "timeout"})
+	cancelledBaseline := report(headers)
+	cancelledBaseline.Checks = append(cancelledBaseline.Checks, scan.CheckResult{ID: "misconfig.cors", Status: "cancelled"})
+	// The new scan's check timed out after it found something: what it
+	// found is real and new, because the baseline's check completed.
+	erroredNow := report(headers, cors)
+	erroredNow.Checks[1].Status, erroredNow.Checks[1].Error = "error", "timeout"
 
 	tests := []struct {
 		name     string
@@ -96,6 +102,9 @@ func TestDecide(t *testing.T) {
 		{"fail rule skips suppressed", report(suppressedCors), nil, "misconfig.cors\tFAIL", "", false, ""},
 		{"ignore rule passes", report(cors), nil, "misconfig.cors IGNORE", "low", false, ""},
 		{"check errored in baseline is not new", report(headers, cors), erroredBaseline, "", "new:high", false, "did not finish in the baseline"},
+		{"check cancelled in baseline is not new", report(headers, cors), cancelledBaseline, "", "new:high", false, "did not finish in the baseline"},
+		{"errored baseline check does not excuse a plain threshold", report(headers, cors), erroredBaseline, "", "high", true, "high misconfig.cors"},
+		{"what an errored check found is new against a complete baseline", erroredNow, report(headers), "", "new:high", true, "new high misconfig.cors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,5 +315,22 @@ func TestApply(t *testing.T) {
 	}
 	if got := len(gate.Counted(rep.Findings)); got != 2 {
 		t.Errorf("Counted() = %d findings, want 2", got)
+	}
+}
+
+// TestApplyKeepsPartial: scoring the report again does not hide that the
+// scan was cut short.
+func TestApplyKeepsPartial(t *testing.T) {
+	rep := report(headers)
+	rep.Score.Partial = true
+	gate.Apply(rep, mustRules(t, "authz.bola\tIGNORE"), nil, time.Now())
+	if !rep.Score.Partial {
+		t.Errorf("Score.Partial = false after Apply, want true")
+	}
+	rep = report(headers)
+	rep.Coverage.BudgetExhausted = true
+	gate.Apply(rep, gate.Rules{}, nil, time.Now())
+	if !rep.Score.Partial {
+		t.Errorf("budget-cut report: Score.Partial = false after Apply, want true")
 	}
 }

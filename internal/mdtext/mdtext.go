@@ -1,33 +1,41 @@
-package html
+// Package mdtext splits the little Markdown that Merlon's remediation
+// texts use into blocks a template renders with every string escaped. The
+// HTML report and the dashboard show remediation the same way, and neither
+// ever passes remediation text through as markup.
+package mdtext
 
-import "strings"
+import (
+	"strings"
 
-// A mdBlock is one block of a remediation text: a paragraph, a list or a
+	"github.com/merlonsec/merlon/internal/visible"
+)
+
+// A Block is one block of a remediation text: a paragraph, a list or a
 // code fence. Remediation texts are Markdown written by Merlon's remedy
 // package, but a report read back from JSON may carry anything, so the
 // blocks hold plain strings and the template escapes every one of them:
 // no part of a remediation ever reaches the page as markup.
-type mdBlock struct {
-	Kind  string     // "p", "ul", "ol" or "pre"
-	Spans []mdSpan   // for "p"
-	Items [][]mdSpan // for "ul" and "ol"
-	Code  string     // for "pre"
+type Block struct {
+	Kind  string   // "p", "ul", "ol" or "pre"
+	Spans []Span   // for "p"
+	Items [][]Span // for "ul" and "ol"
+	Code  string   // for "pre"
 }
 
-// A mdSpan is a run of inline text: plain, `code` or **strong**.
-type mdSpan struct {
+// A Span is a run of inline text: plain, `code` or **strong**.
+type Span struct {
 	Text   string
 	Code   bool
 	Strong bool
 }
 
-// markdown splits a remediation text into blocks. It knows the little
+// Parse splits a remediation text into blocks. It knows the little
 // Markdown the remediation texts use: paragraphs, "-", "*" and "1." list
 // items (indented lines continue an item), ``` fences, `code` and **bold**.
 // Anything else is kept as text.
-func markdown(src string) []mdBlock {
+func Parse(src string) []Block {
 	var (
-		blocks []mdBlock
+		blocks []Block
 		para   []string
 		items  []string
 		kind   string // list kind while items is not empty
@@ -36,13 +44,13 @@ func markdown(src string) []mdBlock {
 	)
 	flushPara := func() {
 		if len(para) > 0 {
-			blocks = append(blocks, mdBlock{Kind: "p", Spans: inline(strings.Join(para, " "))})
+			blocks = append(blocks, Block{Kind: "p", Spans: inline(strings.Join(para, " "))})
 			para = nil
 		}
 	}
 	flushList := func() {
 		if len(items) > 0 {
-			b := mdBlock{Kind: kind}
+			b := Block{Kind: kind}
 			for _, it := range items {
 				b.Items = append(b.Items, inline(it))
 			}
@@ -55,7 +63,7 @@ func markdown(src string) []mdBlock {
 		trimmed := strings.TrimSpace(l)
 		if fenced {
 			if strings.HasPrefix(trimmed, "```") {
-				blocks = append(blocks, mdBlock{Kind: "pre", Code: block(strings.Join(fence, "\n"))})
+				blocks = append(blocks, Block{Kind: "pre", Code: visible.Text(strings.Join(fence, "\n"))})
 				fence, fenced = nil, false
 				continue
 			}
@@ -88,7 +96,7 @@ func markdown(src string) []mdBlock {
 	}
 	if fenced {
 		// An unclosed fence still shows its code.
-		blocks = append(blocks, mdBlock{Kind: "pre", Code: block(strings.Join(fence, "\n"))})
+		blocks = append(blocks, Block{Kind: "pre", Code: visible.Text(strings.Join(fence, "\n"))})
 	}
 	flushPara()
 	flushList()
@@ -119,11 +127,11 @@ func listKind(l string) string {
 
 // inline splits text into plain, `code` and **strong** spans. An unpaired
 // marker is kept as text.
-func inline(s string) []mdSpan {
-	var spans []mdSpan
-	add := func(sp mdSpan) {
+func inline(s string) []Span {
+	var spans []Span
+	add := func(sp Span) {
 		if sp.Text != "" {
-			sp.Text = line(sp.Text)
+			sp.Text = visible.Line(sp.Text)
 			spans = append(spans, sp)
 		}
 	}
@@ -134,23 +142,23 @@ func inline(s string) []mdSpan {
 		case tick >= 0 && (star < 0 || tick < star):
 			end := strings.IndexByte(s[tick+1:], '`')
 			if end < 0 {
-				add(mdSpan{Text: s})
+				add(Span{Text: s})
 				return spans
 			}
-			add(mdSpan{Text: s[:tick]})
-			add(mdSpan{Text: s[tick+1 : tick+1+end], Code: true})
+			add(Span{Text: s[:tick]})
+			add(Span{Text: s[tick+1 : tick+1+end], Code: true})
 			s = s[tick+2+end:]
 		case star >= 0:
 			end := strings.Index(s[star+2:], "**")
 			if end < 0 {
-				add(mdSpan{Text: s})
+				add(Span{Text: s})
 				return spans
 			}
-			add(mdSpan{Text: s[:star]})
-			add(mdSpan{Text: s[star+2 : star+2+end], Strong: true})
+			add(Span{Text: s[:star]})
+			add(Span{Text: s[star+2 : star+2+end], Strong: true})
 			s = s[star+4+end:]
 		default:
-			add(mdSpan{Text: s})
+			add(Span{Text: s})
 			return spans
 		}
 	}

@@ -50,6 +50,12 @@ type CheckResult struct {
 	Error  string `json:"error,omitempty"`
 	// Reason says why a check was skipped ("needs --active").
 	Reason string `json:"reason,omitempty"`
+	// Operations are the inventory operations the check got a response
+	// from, as "METHOD /path" (the form of Finding.Operation), sorted: what
+	// it tested, so that a report can say it passed there. Empty for checks
+	// about the whole target (TLS, say) and in reports written before the
+	// field existed.
+	Operations []string `json:"operations,omitempty"`
 }
 
 // Coverage says how much of the API the scan reached. A scan that reached
@@ -73,6 +79,10 @@ type Score struct {
 	Overall    int             `json:"overall"` // 0–100
 	Grade      string          `json:"grade"`   // A–F
 	Categories []CategoryScore `json:"categories"`
+	// Partial is set when the scan was cut short (Report.Interrupted, or
+	// the request budget ran out): the findings are real, but checks that
+	// did not finish may have missed more, so the grade is an upper bound.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // CategoryScore is the score of one OWASP category.

@@ -1,4 +1,8 @@
-package html
+// Package visible makes text from a scanned target safe to read on a page.
+// Escaping for markup stops hostile text from running, but not from hiding
+// or reordering what the reader sees; the HTML report and the dashboard
+// both pass target text through here before their templates escape it.
+package visible
 
 import (
 	"fmt"
@@ -43,11 +47,11 @@ func visible(s string, multiline bool) string {
 	return b.String()
 }
 
-// line is visible for one-line fields: titles, URLs, header values.
-func line(s string) string { return visible(s, false) }
+// Line is visible for one-line fields: titles, URLs, header values.
+func Line(s string) string { return visible(s, false) }
 
-// block is visible for multi-line fields: bodies and descriptions.
-func block(s string) string { return visible(strings.TrimRight(s, "\r\n"), true) }
+// Text is visible for multi-line fields: bodies and descriptions.
+func Text(s string) string { return visible(strings.TrimRight(s, "\r\n"), true) }
 
 // plain reports whether s is printable ASCII (plus newlines when allowed),
 // the common case that needs no work.

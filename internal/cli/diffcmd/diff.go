@@ -43,6 +43,11 @@ func NewCmd(ios *cmdutil.IO, runF func(context.Context, *Options) error) *cobra.
 matched by fingerprint (check, target, operation and location), so the same
 weakness seen with other evidence is unchanged.
 
+A check that did not complete in one scan (it ended in an error, a timeout
+or was cancelled) could not see everything there: its findings in the other
+scan are listed as "not compared" instead of new or fixed, and never count
+for --fail-on-new. The same rule decides "new" for 'merlon scan --baseline'.
+
 Exit codes: 0 compared (whatever the differences), 1 a new finding at or
 above --fail-on-new, 2 usage error or a file that is not a Merlon JSON report.`,
 		Example: `  merlon diff main.json pr.json
@@ -135,11 +140,14 @@ func renderText(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) error
 	fmt.Fprintf(&b, "Merlon diff of %s\n", printable(newRep.Target))
 	fmt.Fprintf(&b, "  old: %s, grade %s (%d/100)\n", oldRep.FinishedAt.Format("2006-01-02 15:04 MST"), oldRep.Score.Grade, oldRep.Score.Overall)
 	fmt.Fprintf(&b, "  new: %s, grade %s (%d/100)\n", newRep.FinishedAt.Format("2006-01-02 15:04 MST"), newRep.Score.Grade, newRep.Score.Overall)
-	fmt.Fprintf(&b, "%d new, %d fixed, %d unchanged\n", len(res.New), len(res.Fixed), len(res.Unchanged))
+	fmt.Fprintf(&b, "%s\n", counts(res))
+	for _, inc := range res.Incomplete {
+		fmt.Fprintf(&b, "  note: %s\n", printable(inc.String()))
+	}
 	for _, sec := range []struct {
 		name string
 		fs   []scan.Finding
-	}{{"New", res.New}, {"Fixed", res.Fixed}, {"Unchanged", res.Unchanged}} {
+	}{{"New", res.New}, {"Fixed", res.Fixed}, {"Not compared", res.NotCompared}, {"Unchanged", res.Unchanged}} {
 		if len(sec.fs) == 0 {
 			continue
 		}
@@ -149,12 +157,34 @@ func renderText(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) error
 			if where == "" {
 				where = "(whole API)"
 			}
-			fmt.Fprintf(&b, "  %-8s  %s  %s: %s%s\n", strings.ToUpper(f.Severity.String()), f.CheckID,
-				printable(where), printable(f.Title), suppressedNote(f))
+			fmt.Fprintf(&b, "  %-8s  %s  %s: %s%s%s\n", strings.ToUpper(f.Severity.String()), f.CheckID,
+				printable(where), printable(f.Title), suppressedNote(f), sideNote(sec.name, f, newRep))
 		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// counts is the one-line summary of a diff.
+func counts(res diff.Result) string {
+	s := fmt.Sprintf("%d new, %d fixed, %d unchanged", len(res.New), len(res.Fixed), len(res.Unchanged))
+	if len(res.NotCompared) > 0 {
+		s += fmt.Sprintf(", %d not compared", len(res.NotCompared))
+	}
+	return s
+}
+
+// sideNote says which scan a finding that was not compared comes from.
+func sideNote(section string, f scan.Finding, newRep *scan.Report) string {
+	if section != "Not compared" {
+		return ""
+	}
+	for _, g := range newRep.Findings {
+		if g.Fingerprint == f.Fingerprint {
+			return " (new scan only)"
+		}
+	}
+	return " (old scan only)"
 }
 
 func suppressedNote(f scan.Finding) string {
@@ -172,12 +202,16 @@ type jsonDiff struct {
 	New       []scan.Finding `json:"new"`
 	Fixed     []scan.Finding `json:"fixed"`
 	Unchanged []scan.Finding `json:"unchanged"`
+	// NotCompared and Incomplete: see diff.Result.
+	NotCompared []scan.Finding    `json:"notCompared"`
+	Incomplete  []diff.Incomplete `json:"incomplete"`
 }
 
 type summary struct {
-	New       int `json:"new"`
-	Fixed     int `json:"fixed"`
-	Unchanged int `json:"unchanged"`
+	New         int `json:"new"`
+	Fixed       int `json:"fixed"`
+	Unchanged   int `json:"unchanged"`
+	NotCompared int `json:"notCompared"`
 }
 
 // side names one of the compared scans.
@@ -194,9 +228,10 @@ func sideOf(r *scan.Report) side {
 
 func renderJSON(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) error {
 	d := jsonDiff{
-		Summary: summary{New: len(res.New), Fixed: len(res.Fixed), Unchanged: len(res.Unchanged)},
+		Summary: summary{New: len(res.New), Fixed: len(res.Fixed), Unchanged: len(res.Unchanged), NotCompared: len(res.NotCompared)},
 		OldScan: sideOf(oldRep), NewScan: sideOf(newRep),
 		New: res.New, Fixed: res.Fixed, Unchanged: res.Unchanged,
+		NotCompared: res.NotCompared, Incomplete: res.Incomplete,
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -205,9 +240,15 @@ func renderJSON(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) error
 
 func renderMarkdown(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "### Merlon diff: %d new, %d fixed, %d unchanged\n\n", len(res.New), len(res.Fixed), len(res.Unchanged))
+	fmt.Fprintf(&b, "### Merlon diff: %s\n\n", counts(res))
 	fmt.Fprintf(&b, "Grade %s (%d/100) → %s (%d/100) on `%s`\n", oldRep.Score.Grade, oldRep.Score.Overall,
 		newRep.Score.Grade, newRep.Score.Overall, mdCode(newRep.Target))
+	if len(res.Incomplete) > 0 {
+		b.WriteString("\n")
+		for _, inc := range res.Incomplete {
+			fmt.Fprintf(&b, "- %s\n", mdText(inc.String()))
+		}
+	}
 	table := func(fs []scan.Finding) {
 		b.WriteString("\n| Severity | Check | Operation | Finding |\n|---|---|---|---|\n")
 		for _, f := range order(fs) {
@@ -225,6 +266,10 @@ func renderMarkdown(w io.Writer, oldRep, newRep *scan.Report, res diff.Result) e
 	if len(res.Fixed) > 0 {
 		fmt.Fprintf(&b, "\n#### Fixed (%d)\n", len(res.Fixed))
 		table(res.Fixed)
+	}
+	if len(res.NotCompared) > 0 {
+		fmt.Fprintf(&b, "\n#### Not compared (%d)\n", len(res.NotCompared))
+		table(res.NotCompared)
 	}
 	if len(res.Unchanged) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Unchanged (%d)</summary>\n", len(res.Unchanged))

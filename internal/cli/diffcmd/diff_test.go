@@ -194,3 +194,89 @@ func TestDifferentTargetsWarn(t *testing.T) {
 		t.Errorf("Run() = %v, stderr %q; want a warning about different targets", err, errOut)
 	}
 }
+
+// TestIncompleteChecks: a check that timed out in one scan makes neither
+// new nor fixed findings, in either direction, and the output says why.
+func TestIncompleteChecks(t *testing.T) {
+	dir := t.TempDir()
+	complete := reporttest.Fixture()
+	// The BOLA check timed out: it reported nothing.
+	timedOut := reporttest.Fixture()
+	var bola scan.Finding
+	kept := timedOut.Findings[:0]
+	for _, f := range timedOut.Findings {
+		if f.CheckID == "authz.bola" {
+			bola = f
+			continue
+		}
+		kept = append(kept, f)
+	}
+	timedOut.Findings = kept
+	for i, c := range timedOut.Checks {
+		if c.ID == "authz.bola" {
+			timedOut.Checks[i] = scan.CheckResult{ID: c.ID, Status: "error", Error: "context deadline exceeded"}
+		}
+	}
+	if bola.CheckID == "" {
+		t.Fatal("the fixture has no authz.bola finding")
+	}
+	completePath, timedOutPath := save(t, dir, "complete.json", complete), save(t, dir, "timedout.json", timedOut)
+
+	tests := []struct {
+		name     string
+		old, new string
+		wantLine string
+	}{
+		{"errored in the old scan: nothing is new", timedOutPath, completePath,
+			"check authz.bola did not complete in the old scan (error); its findings in the new scan are not counted as new"},
+		{"errored in the new scan: nothing is fixed", completePath, timedOutPath,
+			"check authz.bola did not complete in the new scan (error); its findings in the old scan are not counted as fixed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := run(t, &Options{Old: tt.old, New: tt.new, Format: "text", FailOnNew: "info"})
+			if err != nil {
+				t.Errorf("Run(--fail-on-new info) = %v (exit %d), want exit 0: the only difference is a check that did not complete", err, cmdutil.ExitCode(err))
+			}
+			for _, want := range []string{"0 new, 0 fixed", "1 not compared", "note: " + tt.wantLine, "Not compared (1)", "authz.bola"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("text diff lacks %q:\n%s", want, out)
+				}
+			}
+
+			md, _, err := run(t, &Options{Old: tt.old, New: tt.new, Format: "markdown"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"1 not compared", "#### Not compared (1)", "did not complete in the"} {
+				if !strings.Contains(md, want) {
+					t.Errorf("markdown diff lacks %q:\n%s", want, md)
+				}
+			}
+
+			js, _, err := run(t, &Options{Old: tt.old, New: tt.new, Format: "json"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Summary     struct{ New, Fixed, NotCompared int }
+				NotCompared []scan.Finding
+				Incomplete  []struct{ CheckID, Scan, Status string }
+			}
+			if err := json.Unmarshal([]byte(js), &got); err != nil {
+				t.Fatalf("json diff does not parse: %v", err)
+			}
+			if got.Summary.New != 0 || got.Summary.Fixed != 0 || got.Summary.NotCompared != 1 ||
+				len(got.NotCompared) != 1 || got.NotCompared[0].Fingerprint != bola.Fingerprint {
+				t.Errorf("json summary = %+v, notCompared = %d findings; want 0 new, 0 fixed, the BOLA finding not compared", got.Summary, len(got.NotCompared))
+			}
+			found := false
+			for _, inc := range got.Incomplete {
+				found = found || inc.CheckID == "authz.bola" && inc.Status == "error"
+			}
+			if !found {
+				t.Errorf("json incomplete = %+v, want authz.bola with status error", got.Incomplete)
+			}
+		})
+	}
+}

@@ -25,8 +25,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/merlonsec/merlon/internal/mdtext"
+	mdreport "github.com/merlonsec/merlon/internal/report/markdown"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // Renderer writes the HTML report. It has no options: the page always
@@ -116,11 +119,14 @@ type finding struct {
 	Where       string
 	Description string
 	Evidence    []evidence
-	Remediation []mdBlock
+	Remediation []mdtext.Block
 }
 
 type evidence struct {
-	Title       string
+	Title string
+	// Identity is who sent the request, as "as alice" or "as anonymous
+	// (no credentials)"; empty when only the global headers were sent.
+	Identity    string
 	Request     string
 	ReqHeaders  []string
 	ReqBody     string
@@ -148,13 +154,13 @@ type checkRow struct {
 func build(r *scan.Report) view {
 	graded := r.Score.Grade != score.Ungraded && r.Score.Grade != "" && score.Conclusive(r.Coverage)
 	v := view{
-		Tool:        line(strings.TrimSpace(cmp.Or(r.Tool.Name, "merlon") + " " + r.Tool.Version)),
-		Target:      line(r.Target),
-		Profile:     cmp.Or(line(string(r.Profile)), "unknown"),
+		Tool:        visible.Line(strings.TrimSpace(cmp.Or(r.Tool.Name, "merlon") + " " + r.Tool.Version)),
+		Target:      visible.Line(r.Target),
+		Profile:     cmp.Or(visible.Line(string(r.Profile)), "unknown"),
 		Active:      "no (read-only: no state-changing requests)",
-		Stack:       line(r.Stack.String()),
+		Stack:       visible.Line(r.Stack.String()),
 		Graded:      graded,
-		Grade:       line(r.Score.Grade),
+		Grade:       visible.Line(r.Score.Grade),
 		GradeClass:  gradeClass(r.Score.Grade),
 		Score:       clamp(r.Score.Overall),
 		Interrupted: r.Interrupted,
@@ -173,7 +179,7 @@ func build(r *scan.Report) view {
 		if s.Title != "" {
 			desc += ", " + s.Title
 		}
-		v.Spec = line(s.Source + " (" + desc + ")")
+		v.Spec = visible.Line(s.Source + " (" + desc + ")")
 	} else {
 		v.Spec = "none (operations discovered)"
 	}
@@ -184,7 +190,7 @@ func build(r *scan.Report) view {
 		}
 	}
 	for _, s := range r.Stack.Signals {
-		v.Signals = append(v.Signals, line(s))
+		v.Signals = append(v.Signals, visible.Line(s))
 	}
 	counts := r.Counts()
 	for _, s := range scan.Severities() {
@@ -193,8 +199,8 @@ func build(r *scan.Report) view {
 	if graded {
 		for _, c := range r.Score.Categories {
 			v.Categories = append(v.Categories, category{
-				ID:       line(string(c.Category)),
-				Name:     line(cmp.Or(c.Name, c.Category.Name())),
+				ID:       visible.Line(string(c.Category)),
+				Name:     visible.Line(cmp.Or(c.Name, c.Category.Name())),
 				Score:    clamp(c.Score),
 				Findings: c.Findings,
 				Class:    scoreClass(c.Score),
@@ -212,7 +218,7 @@ func build(r *scan.Report) view {
 	}
 	v.Checks = buildChecks(r.Checks)
 	for _, w := range r.Warnings {
-		v.Warnings = append(v.Warnings, line(w))
+		v.Warnings = append(v.Warnings, visible.Line(w))
 	}
 	return v
 }
@@ -227,23 +233,23 @@ func buildFinding(n int, f scan.Finding) finding {
 	case f.Location != "":
 		where = f.Location
 	}
-	cat := line(string(f.Category))
+	cat := visible.Line(string(f.Category))
 	if name := f.Category.Name(); name != "" {
 		cat += " " + name
 	}
 	out := finding{
 		Anchor:      fmt.Sprintf("finding-%d", n),
 		N:           n,
-		Title:       line(f.Title),
+		Title:       visible.Line(f.Title),
 		Severity:    f.Severity.String(),
 		Class:       sevClass(f.Severity),
 		Confidence:  f.Confidence.String(),
 		CWE:         f.CWE,
 		Category:    cat,
-		CheckID:     line(f.CheckID),
-		Where:       line(where),
-		Description: block(f.Description),
-		Remediation: markdown(f.Remediation),
+		CheckID:     visible.Line(f.CheckID),
+		Where:       visible.Line(where),
+		Description: visible.Text(f.Description),
+		Remediation: mdtext.Parse(f.Remediation),
 	}
 	for i, ev := range f.Evidence {
 		out.Evidence = append(out.Evidence, buildEvidence(i+1, len(f.Evidence), ev))
@@ -255,19 +261,20 @@ func buildEvidence(i, total int, ev scan.Evidence) evidence {
 	req, resp := ev.Request, ev.Response
 	title := fmt.Sprintf("Evidence %d/%d", i, total)
 	if ev.Note != "" {
-		title += ": " + line(ev.Note)
+		title += ": " + visible.Line(ev.Note)
 	}
 	out := evidence{
 		Title:       title,
-		Request:     line(req.Method) + " " + line(req.URL),
+		Identity:    visible.Line(mdreport.SentAs(req.Identity)),
+		Request:     visible.Line(req.Method) + " " + visible.Line(req.URL),
 		ReqHeaders:  headers(req.Header),
-		ReqBody:     block(req.Body),
+		ReqBody:     visible.Text(req.Body),
 		Status:      "(no response)",
 		RespHeaders: headers(resp.Header),
-		RespBody:    block(resp.Body),
+		RespBody:    visible.Text(resp.Body),
 		Truncated:   resp.Truncated,
-		Matched:     line(ev.Matched),
-		Curl:        line(ev.Curl),
+		Matched:     visible.Line(ev.Matched),
+		Curl:        visible.Line(ev.Curl),
 	}
 	if resp.Status != 0 {
 		out.Status = strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, http.StatusText(resp.Status)))
@@ -284,7 +291,7 @@ func headers(h http.Header) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
-			out = append(out, line(k)+": "+line(v))
+			out = append(out, visible.Line(k)+": "+visible.Line(v))
 		}
 	}
 	return out
@@ -293,15 +300,15 @@ func headers(h http.Header) []string {
 func buildChecks(cs []scan.CheckResult) checks {
 	out := checks{Total: len(cs)}
 	for _, c := range cs {
-		row := checkRow{ID: line(c.ID), Status: line(c.Status)}
+		row := checkRow{ID: visible.Line(c.ID), Status: visible.Line(c.Status)}
 		switch c.Status {
 		case "ok":
 			out.OK++
 		case "error":
-			row.Why = line(cmp.Or(c.Error, "unknown error"))
+			row.Why = visible.Line(cmp.Or(c.Error, "unknown error"))
 			out.Errored = append(out.Errored, row)
 		default:
-			row.Why = line(c.Reason)
+			row.Why = visible.Line(c.Reason)
 			out.Other = append(out.Other, row)
 		}
 	}

@@ -221,3 +221,20 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("Render to a failing writer = %v, want the write error", err)
 	}
 }
+
+// TestEvidenceIdentity: each request in the evidence names the identity
+// that sent it, right above the request it sent, and a request sent with
+// only the global headers names none.
+func TestEvidenceIdentity(t *testing.T) {
+	out := render(t, reporttest.Fixture())
+	for _, want := range []string{
+		"Request <span class=\"identity\">sent as alice</span></div>\n<pre>GET https://api.shop.test/v1/orders/7\nAuthorization: Bearer [REDACTED:alice]</pre>",
+		"Request <span class=\"identity\">sent as bob</span></div>\n<pre>GET https://api.shop.test/v1/orders/7\nAuthorization: Bearer [REDACTED:bob]</pre>",
+		"Request <span class=\"identity\">sent as anonymous (no credentials)</span></div>\n<pre>GET https://api.shop.test/v1/products/%27</pre>",
+		"<div class=\"label\">Request</div>\n<pre>PATCH https://api.shop.test/v1/users/41\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}

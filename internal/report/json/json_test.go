@@ -103,3 +103,31 @@ func TestNil(t *testing.T) {
 		t.Errorf("Render(nil) = nil, want an error")
 	}
 }
+
+// TestEvidenceIdentity: each recorded request keeps who sent it, and the
+// per-check operations survive a round trip.
+func TestEvidenceIdentity(t *testing.T) {
+	var rep scan.Report
+	if err := stdjson.Unmarshal([]byte(render(t, reporttest.Fixture())), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, f := range rep.Findings {
+		for _, ev := range f.Evidence {
+			got[f.CheckID] = append(got[f.CheckID], ev.Request.Identity)
+		}
+	}
+	for check, want := range map[string][]string{
+		"authz.bola":                 {reporttest.Alice, reporttest.Bob},
+		"exposure.verbose-errors":    {scan.Anonymous},
+		"property.mass-assignment":   {""},
+		"misconfig.security-headers": {""},
+	} {
+		if strings.Join(got[check], ",") != strings.Join(want, ",") {
+			t.Errorf("%s evidence identities = %q, want %q", check, got[check], want)
+		}
+	}
+	if ops := rep.Checks[0].Operations; rep.Checks[0].ID != "authz.bola" || strings.Join(ops, ",") != "GET /orders/{id},GET /users/{id}" {
+		t.Errorf("checks[0] = %s operations %q, want authz.bola with its two operations", rep.Checks[0].ID, ops)
+	}
+}

@@ -1,7 +1,8 @@
 // Package junit renders a scan report as JUnit XML, the test report format
-// CI systems show natively: each check is a test suite, each operation a
-// check found something on is a failing test case, and a check that ran
-// clean is one passing case. A CI job thus lists security findings next to
+// CI systems show natively: each check is a test suite with a test case per
+// operation it tested, failing where it found something and passing
+// elsewhere. Findings about the whole target, and checks that test no
+// operation, make one case. A CI job thus lists security findings next to
 // its unit tests, without a plugin.
 package junit
 
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/merlonsec/merlon/internal/report/markdown"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
 )
@@ -25,7 +27,8 @@ type Renderer struct{}
 
 // Names of the test cases that are not operations.
 const (
-	// CaseClean is the one passing case of a check that ran and found nothing.
+	// CaseClean is the one passing case of a check that ran, found
+	// nothing, and tested no operation the report names.
 	CaseClean = "no findings"
 	// CaseTarget holds findings about the whole target rather than one operation.
 	CaseTarget = "whole target"
@@ -153,8 +156,25 @@ func build(rep *scan.Report) *suites {
 		}
 		get(k.check).Cases = append(get(k.check).Cases, &testcase{Name: name, Failure: failure(grouped[k])})
 	}
+	// A check that completed passed on every operation it tested and found
+	// nothing on. A check with a whole-target finding spoke about the
+	// target, not its operations: a passing case per operation would
+	// contradict that finding, so it gets none. A check that tested no
+	// operation (a TLS check, a report written before results listed
+	// operations) that found nothing has one passing case.
 	for _, c := range rep.Checks {
-		if s := byID[c.ID]; c.Status == "ok" && len(s.Cases) == 0 {
+		if c.Status != "ok" {
+			continue
+		}
+		s := byID[c.ID]
+		if _, whole := grouped[key{c.ID, ""}]; !whole {
+			for _, op := range c.Operations {
+				if _, failed := grouped[key{c.ID, op}]; !failed {
+					s.Cases = append(s.Cases, &testcase{Name: clean(op)})
+				}
+			}
+		}
+		if len(s.Cases) == 0 {
 			s.Cases = append(s.Cases, &testcase{Name: CaseClean})
 		}
 	}
@@ -233,6 +253,9 @@ func writeFinding(b *strings.Builder, f scan.Finding) {
 	var curls []string
 	for _, ev := range f.Evidence {
 		if ev.Curl != "" {
+			if who := markdown.SentAs(ev.Request.Identity); who != "" {
+				curls = append(curls, "  # "+clean(who))
+			}
 			curls = append(curls, "  "+clean(ev.Curl))
 		}
 	}

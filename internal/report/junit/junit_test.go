@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"flag"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,10 +92,11 @@ func TestParseBackAndCount(t *testing.T) {
 	rep.Findings = append(rep.Findings, extra, other)
 
 	s := parse(t, render(t, rep))
-	// 9 checks: 6 ran with findings (7 check × operation cases), one
+	// 9 checks: 6 ran with findings (7 failing check × operation cases,
+	// and 5 passing ones on the other operations they tested), one
 	// errored, one was skipped and one cancelled.
-	if s.Tests != 10 || s.Failures != 7 || s.Errors != 1 || s.Skipped != 2 {
-		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 10 7 1 2", s.Tests, s.Failures, s.Errors, s.Skipped)
+	if s.Tests != 15 || s.Failures != 7 || s.Errors != 1 || s.Skipped != 2 {
+		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 15 7 1 2", s.Tests, s.Failures, s.Errors, s.Skipped)
 	}
 	if len(s.Suites) != 9 {
 		t.Fatalf("%d suites, want one per check (9)", len(s.Suites))
@@ -150,6 +152,51 @@ func TestParseBackAndCount(t *testing.T) {
 	}
 	if c := cases["resource.rate-limit / "+junit.CaseCheck]; c.Skipped == nil {
 		t.Errorf("cancelled check case = %+v, want skipped", c)
+	}
+}
+
+// TestCheckTimesOperation: a check that completed has a case on every
+// operation it tested, failing where it found something; a check that did
+// not complete, or that found something about the whole target, has no
+// passing case, since it cannot vouch for an operation.
+func TestCheckTimesOperation(t *testing.T) {
+	rep := reporttest.Fixture()
+	rep.Checks = append(rep.Checks, scan.CheckResult{ID: "authn.unauthenticated", Status: "ok",
+		Operations: []string{"GET /orders/{id}", "GET /users/{id}", "PATCH /users/{id}"}})
+	s := parse(t, render(t, rep))
+	got := map[string][]string{}
+	for _, su := range s.Suites {
+		for _, c := range su.Cases {
+			state := "pass"
+			switch {
+			case c.Failure != nil:
+				state = "fail"
+			case c.Error != nil:
+				state = "error"
+			case c.Skipped != nil:
+				state = "skipped"
+			}
+			got[su.Name] = append(got[su.Name], state+" "+c.Name)
+		}
+	}
+	want := map[string][]string{
+		"authn.unauthenticated":      {"pass GET /orders/{id}", "pass GET /users/{id}", "pass PATCH /users/{id}"},
+		"authz.bola":                 {"fail GET /orders/{id}", "pass GET /users/{id}"},
+		"exposure.verbose-errors":    {"fail GET /products/{id}", "pass GET /orders/{id}"},
+		"misconfig.cors":             {"fail GET /products", "pass GET /orders/{id}"},
+		"misconfig.security-headers": {"fail " + junit.CaseTarget},
+		"property.mass-assignment":   {"fail PATCH /users/{id}", "pass POST /orders"},
+		"input.sqli":                 {"error " + junit.CaseCheck},
+		"ssrf.url-param":             {"skipped " + junit.CaseCheck},
+		"resource.rate-limit":        {"skipped " + junit.CaseCheck},
+	}
+	for id, w := range want {
+		if !slices.Equal(got[id], w) {
+			t.Errorf("suite %s cases = %q, want %q", id, got[id], w)
+		}
+	}
+	if d := got["inventory.deprecated"]; len(d) != 2 || !strings.HasPrefix(d[0], "fail GET /legacy/") || d[1] != "pass GET /products" {
+		t.Errorf("suite inventory.deprecated cases = %q, want the deprecated operation failing and GET /products passing", d)
 	}
 }
 
@@ -237,5 +284,30 @@ func TestHostileText(t *testing.T) {
 func TestNil(t *testing.T) {
 	if err := (junit.Renderer{}).Render(&bytes.Buffer{}, nil); err == nil {
 		t.Errorf("Render(nil) = nil, want an error")
+	}
+}
+
+// TestEvidenceIdentity: each reproduced request in a failure is preceded
+// by the identity that sent it; one sent with only the global headers is
+// not.
+func TestEvidenceIdentity(t *testing.T) {
+	s := parse(t, render(t, reporttest.Fixture()))
+	bodies := map[string]string{}
+	for _, su := range s.Suites {
+		for _, c := range su.Cases {
+			if c.Failure != nil {
+				bodies[su.Name] = c.Failure.Body
+			}
+		}
+	}
+	for check, want := range map[string]string{
+		"authz.bola": "  # sent as alice\n  curl -X GET 'https://api.shop.test/v1/orders/7' -H 'Authorization: Bearer [REDACTED:alice]'\n" +
+			"  # sent as bob\n  curl -X GET 'https://api.shop.test/v1/orders/7' -H 'Authorization: Bearer [REDACTED:bob]'\n",
+		"exposure.verbose-errors":  "  # sent as anonymous (no credentials)\n  curl -X GET 'https://api.shop.test/v1/products/%27'",
+		"property.mass-assignment": "Evidence (reproduce; fill in redacted secrets first):\n  curl -X PATCH",
+	} {
+		if !strings.Contains(bodies[check], want) {
+			t.Errorf("%s failure lacks %q:\n%s", check, want, bodies[check])
+		}
 	}
 }

@@ -207,6 +207,9 @@ func (p *printer) finding(n int, f scan.Finding) {
 	var curls []string
 	for _, ev := range f.Evidence {
 		if ev.Curl != "" {
+			if who := SentAs(ev.Request.Identity); who != "" {
+				curls = append(curls, "# "+who)
+			}
 			curls = append(curls, ev.Curl)
 		}
 	}
@@ -216,6 +219,22 @@ func (p *printer) finding(n int, f scan.Finding) {
 		p.line("")
 		p.buf.WriteString(Block("sh", strings.Join(curls, "\n")))
 	}
+}
+
+// SentAs names the identity that sent a request, as "sent as alice" or
+// "sent as anonymous (no credentials)", on one line; "" when the request
+// carried only the global headers. The evidence of an authorization
+// finding means little without it: the same request is a finding when bob
+// sends it and the baseline when alice does.
+func SentAs(id string) string {
+	id = strings.Join(strings.Fields(id), " ")
+	switch id {
+	case "":
+		return ""
+	case scan.Anonymous:
+		return "sent as anonymous (no credentials)"
+	}
+	return "sent as " + id
 }
 
 // paragraph escapes multi-line text, keeping its line breaks as <br>.

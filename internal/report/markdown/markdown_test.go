@@ -243,3 +243,33 @@ func TestNil(t *testing.T) {
 		t.Errorf("Render(nil) = nil, want an error")
 	}
 }
+
+// TestEvidenceIdentity: each reproduced request is preceded by the
+// identity that sent it; one sent with only the global headers is not.
+func TestEvidenceIdentity(t *testing.T) {
+	out := render(t, reporttest.Fixture())
+	for _, want := range []string{
+		"# sent as alice\ncurl -X GET 'https://api.shop.test/v1/orders/7' -H 'Authorization: Bearer [REDACTED:alice]'\n" +
+			"# sent as bob\ncurl -X GET 'https://api.shop.test/v1/orders/7' -H 'Authorization: Bearer [REDACTED:bob]'\n",
+		"# sent as anonymous (no credentials)\ncurl -X GET 'https://api.shop.test/v1/products/%27'",
+		"```sh\ncurl -X PATCH 'https://api.shop.test/v1/users/41'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestSentAs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{scan.Anonymous, "sent as anonymous (no credentials)"},
+		{"alice", "sent as alice"},
+		{"ad\nmin", "sent as ad min"},
+	}
+	for _, tt := range tests {
+		if got := markdown.SentAs(tt.in); got != tt.want {
+			t.Errorf("SentAs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

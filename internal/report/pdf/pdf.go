@@ -26,6 +26,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/merlonsec/merlon/internal/report/markdown"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
 )
@@ -424,6 +425,9 @@ func (d *doc) evidence(evs []scan.Evidence) {
 			lines = append(lines, cut(e.line("matched: "+ev.Matched)))
 		}
 		title := fmt.Sprintf("Evidence %d/%d", i+1, len(evs))
+		if who := markdown.SentAs(req.Identity); who != "" {
+			title += ", " + e.line(who)
+		}
 		if ev.Note != "" {
 			title += ": " + e.line(ev.Note)
 		}

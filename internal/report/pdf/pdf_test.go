@@ -213,3 +213,20 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("Render to a failing writer = %v, want the write error", err)
 	}
 }
+
+// TestEvidenceIdentity: the title of each exchange names the identity that
+// sent the request, read back from the PDF's text; an exchange sent with
+// only the global headers names none.
+func TestEvidenceIdentity(t *testing.T) {
+	text := pdftotext(t, render(t, reporttest.Fixture()))
+	for _, want := range []string{
+		"Evidence 1/2, sent as alice: baseline: the owner reads her order",
+		"Evidence 2/2, sent as bob: another identity reads the same order",
+		"Evidence 1/1, sent as anonymous (no credentials)",
+		"Evidence 1/1: write accepted",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("PDF text lacks %q", want)
+		}
+	}
+}

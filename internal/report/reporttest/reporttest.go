@@ -40,12 +40,21 @@ var (
 // Target is the fixture's base URL.
 const Target = "https://api.shop.test/v1"
 
+// Identities the fixture's evidence names as senders, beside
+// scan.Anonymous. Evidence sent with only the global -H headers names none.
+const (
+	Alice = "alice"
+	Bob   = "bob"
+)
+
 // Fixture returns the canonical report: six findings over every severity,
 // confidence and several categories, evidence with headers, bodies, notes
-// and matches (some hostile, see the Hostile constants), a detected stack,
-// partial coverage with transport errors, an errored, a skipped and a
-// cancelled check, and warnings. Its score is computed by the rubric. Each
-// call returns a new report that the caller may modify.
+// and matches (some hostile, see the Hostile constants) sent as Alice, Bob,
+// scan.Anonymous or with only the global headers, a detected stack,
+// partial coverage with transport errors, the operations each check tested,
+// an errored, a skipped and a cancelled check, and warnings. Its score is
+// computed by the rubric. Each call returns a new report that the caller
+// may modify.
 func Fixture() *scan.Report {
 	r := base()
 	r.Findings = []scan.Finding{
@@ -73,13 +82,13 @@ func Fixture() *scan.Report {
 			"Identity bob read order 7, which belongs to alice.",
 			"Check that the caller owns the object on every request that names one by ID.",
 			scan.Evidence{
-				Exchange: exchange("GET", "/v1/orders/7", http.Header{"Authorization": {"Bearer [REDACTED:alice]"}}, "",
-					200, http.Header{"Content-Type": {"application/json"}}, `{"id":7,"owner":"alice","total":"129.00"}`),
+				Exchange: sentAs(Alice, exchange("GET", "/v1/orders/7", http.Header{"Authorization": {"Bearer [REDACTED:alice]"}}, "",
+					200, http.Header{"Content-Type": {"application/json"}}, `{"id":7,"owner":"alice","total":"129.00"}`)),
 				Note: "baseline: the owner reads her order",
 			},
 			scan.Evidence{
-				Exchange: exchange("GET", "/v1/orders/7", http.Header{"Authorization": {"Bearer [REDACTED:bob]"}}, "",
-					200, http.Header{"Content-Type": {"application/json"}}, `{"id":7,"owner":"alice","total":"129.00"}`),
+				Exchange: sentAs(Bob, exchange("GET", "/v1/orders/7", http.Header{"Authorization": {"Bearer [REDACTED:bob]"}}, "",
+					200, http.Header{"Content-Type": {"application/json"}}, `{"id":7,"owner":"alice","total":"129.00"}`)),
 				Note:    "another identity reads the same order",
 				Matched: `"owner":"alice"`,
 			}),
@@ -88,11 +97,11 @@ func Fixture() *scan.Report {
 			"A malformed ID makes the server answer with a stack trace naming files and the database driver.",
 			"Return a generic error body and log the details on the server.",
 			scan.Evidence{
-				Exchange: exchange("GET", "/v1/products/%27", nil, "", 500,
+				Exchange: sentAs(scan.Anonymous, exchange("GET", "/v1/products/%27", nil, "", 500,
 					http.Header{"Content-Type": {"text/html"}, "X-Debug": {HostileANSI}},
 					"Traceback (most recent call last):\n  File \"/app/shop/views.py\", line 42, in product\n"+
 						"    row = db.execute(q)\npsycopg2.errors.SyntaxError: "+HostileHTML+"\n"+
-						HostileANSI+"\n"+HostileBytes+"\nline 7\nline 8\nline 9\nline 10"),
+						HostileANSI+"\n"+HostileBytes+"\nline 7\nline 8\nline 9\nline 10")),
 				Matched: "Traceback (most recent call last):" + HostileANSI,
 			}),
 		finding("misconfig.cors", "CORS reflects any origin", scan.Low, scan.Possible, 942,
@@ -150,13 +159,14 @@ func base() *scan.Report {
 		},
 		Coverage: scan.Coverage{Operations: 14, Reached: 12, Succeeded: 9, Requests: 318, TransportError: 2},
 		Checks: []scan.CheckResult{
-			{ID: "authz.bola", Findings: 1, Status: "ok"},
-			{ID: "exposure.verbose-errors", Findings: 1, Status: "ok"},
-			{ID: "inventory.deprecated", Findings: 1, Status: "ok"},
-			{ID: "misconfig.cors", Findings: 1, Status: "ok"},
-			{ID: "misconfig.security-headers", Findings: 1, Status: "ok"},
-			{ID: "property.mass-assignment", Findings: 1, Status: "ok"},
-			{ID: "input.sqli", Status: "error", Error: "parse response of GET /v1/search: invalid character '" + HostileANSI + "'"},
+			{ID: "authz.bola", Findings: 1, Status: "ok", Operations: []string{"GET /orders/{id}", "GET /users/{id}"}},
+			{ID: "exposure.verbose-errors", Findings: 1, Status: "ok", Operations: []string{"GET /orders/{id}", "GET /products/{id}"}},
+			{ID: "inventory.deprecated", Findings: 1, Status: "ok", Operations: []string{"GET /legacy/" + HostileBytes, "GET /products"}},
+			{ID: "misconfig.cors", Findings: 1, Status: "ok", Operations: []string{"GET /orders/{id}", "GET /products"}},
+			{ID: "misconfig.security-headers", Findings: 1, Status: "ok", Operations: []string{"GET /products"}},
+			{ID: "property.mass-assignment", Findings: 1, Status: "ok", Operations: []string{"PATCH /users/{id}", "POST /orders"}},
+			{ID: "input.sqli", Status: "error", Error: "parse response of GET /v1/search: invalid character '" + HostileANSI + "'",
+				Operations: []string{"GET /search"}},
 			{ID: "ssrf.url-param", Status: "skipped", Reason: "no operation takes a URL"},
 			{ID: "resource.rate-limit", Status: "cancelled"},
 		},
@@ -206,6 +216,12 @@ func exchange(method, path string, reqHeader http.Header, reqBody string, status
 		},
 		Curl: curl,
 	}
+}
+
+// sentAs records id as the identity that sent ex's request.
+func sentAs(id string, ex scan.Exchange) scan.Exchange {
+	ex.Request.Identity = id
+	return ex
 }
 
 // Golden compares got with the golden file at path. With update set it

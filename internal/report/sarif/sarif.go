@@ -294,6 +294,9 @@ func result(f scan.Finding, ruleIndex int, loc *locator, target string) *gosarif
 	if d := plain(f.Description); d != "" {
 		msg += ": " + d
 	}
+	if who := senders(f.Evidence); who != "" {
+		msg += " " + who
+	}
 	res := gosarif.NewRuleResult(f.CheckID).
 		WithRuleIndex(ruleIndex).
 		WithLevel(level(f.Severity)).
@@ -317,16 +320,48 @@ func result(f scan.Finding, ruleIndex int, loc *locator, target string) *gosarif
 		props["owasp"] = string(f.Category)
 	}
 	var curls []string
+	var requests []map[string]any
 	for _, ev := range f.Evidence {
 		if ev.Curl != "" {
 			curls = append(curls, plain(ev.Curl))
 		}
+		req := map[string]any{"request": plain(ev.Request.Method + " " + ev.Request.URL)}
+		if ev.Request.Identity != "" {
+			req["identity"] = plain(ev.Request.Identity)
+		}
+		if ev.Response.Status != 0 {
+			req["status"] = ev.Response.Status
+		}
+		requests = append(requests, req)
 	}
 	if len(curls) > 0 {
 		props["curl"] = curls
 	}
+	if len(requests) > 0 {
+		// In the order sent, each with who sent it: "identity" is
+		// "anonymous", a configured identity's name, or absent when only
+		// the global -H headers went with it.
+		props["requests"] = requests
+	}
 	res.Properties = props
 	return res
+}
+
+// senders says in one sentence who sent each request of the evidence, for
+// the message code scanning shows: an authorization finding means nothing
+// without it. It is empty when every request carried only the global
+// headers.
+func senders(evs []scan.Evidence) string {
+	var parts []string
+	for _, ev := range evs {
+		if who := markdown.SentAs(ev.Request.Identity); who != "" {
+			parts = append(parts, plain(ev.Request.Method+" "+ev.Request.URL)+" "+plain(who))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Evidence: " + strings.Join(parts, "; ") + "."
 }
 
 func invocation(rep *scan.Report) *gosarif.Invocation {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -345,6 +347,34 @@ func TestContent(t *testing.T) {
 	}
 	if curls, _ := bola.Properties["curl"].([]any); len(curls) != 2 || !strings.Contains(curls[1].(string), "REDACTED:bob") {
 		t.Errorf("BOLA result curl = %v, want both evidence curls", bola.Properties["curl"])
+	}
+	// Each request names who sent it, in the properties and in the
+	// message that code scanning shows.
+	var sent []string
+	reqs, _ := bola.Properties["requests"].([]any)
+	for _, r := range reqs {
+		m, _ := r.(map[string]any)
+		sent = append(sent, fmt.Sprintf("%v as %v: %v", m["request"], m["identity"], m["status"]))
+	}
+	if want := []string{
+		"GET https://api.shop.test/v1/orders/7 as alice: 200",
+		"GET https://api.shop.test/v1/orders/7 as bob: 200",
+	}; !slices.Equal(sent, want) {
+		t.Errorf("BOLA result requests = %q, want %q", sent, want)
+	}
+	if want := "Evidence: GET https://api.shop.test/v1/orders/7 sent as alice; GET https://api.shop.test/v1/orders/7 sent as bob."; !strings.HasSuffix(bola.Message.Text, want) {
+		t.Errorf("BOLA message = %q, want it to end with %q", bola.Message.Text, want)
+	}
+	verbose := run.Results[3]
+	if reqs, _ := verbose.Properties["requests"].([]any); verbose.RuleID != "exposure.verbose-errors" || len(reqs) != 1 || reqs[0].(map[string]any)["identity"] != scan.Anonymous {
+		t.Errorf("verbose errors requests = %v, want one sent as anonymous", verbose.Properties["requests"])
+	}
+	massRes := run.Results[1]
+	if reqs, _ := massRes.Properties["requests"].([]any); massRes.RuleID != "property.mass-assignment" || len(reqs) != 1 || reqs[0].(map[string]any)["identity"] != nil {
+		t.Errorf("mass assignment requests = %v, want one without an identity (only global headers)", massRes.Properties["requests"])
+	}
+	if strings.Contains(massRes.Message.Text, "sent as") {
+		t.Errorf("mass assignment message = %q names an identity, want none", massRes.Message.Text)
 	}
 	if lg := bola.Locations[0].Logical; len(lg) != 1 || lg[0].FullyQualifiedName != reporttest.Target+" GET /orders/{id}" {
 		t.Errorf("BOLA logical location = %+v", lg)

@@ -40,9 +40,12 @@ const (
 	maxCurlRunes = 600 // a longer curl line is cut; Verbose shows it whole
 )
 
-// The unreached warning. Its first line is what tests and users grep for.
-const unreachedWarning = "WARNING: the scan reached no operation — this is NOT a clean result;\n" +
-	"check the URL, the spec's paths and credentials."
+// The headline of an ungraded report, what tests and users grep for. The
+// line after it says why, in score.Inconclusive's words.
+const ungradedHeadline = "WARNING: this scan proves nothing — it is NOT a clean result."
+
+// bannerWidth is where the ungraded banner's lines wrap.
+const bannerWidth = 72
 
 // SGR codes.
 const (
@@ -98,34 +101,84 @@ func (p *printer) cut(s string) string {
 }
 
 func (p *printer) report(r *scan.Report) {
-	ungraded := r.Score.Grade == score.Ungraded || !score.Conclusive(r.Coverage)
+	why := score.Inconclusive(r.Coverage)
+	if why == "" && r.Score.Grade == score.Ungraded {
+		why = "the report marks the scan ungraded"
+	}
+	ungraded := why != ""
+	partial := score.Partial(r)
 	p.header(r)
-	p.grade(r, ungraded)
+	p.grade(r, ungraded, partial)
 	if ungraded {
-		rule := "  " + p.paint(sgrBoldRed, strings.Repeat("!", 72))
+		rule := "  " + p.paint(sgrBoldRed, strings.Repeat("!", bannerWidth))
 		p.line("")
 		p.line(rule)
-		for _, l := range strings.Split(unreachedWarning, "\n") {
+		p.line("  " + p.paint(sgrBoldRed, ungradedHeadline))
+		for _, l := range wrap(upperFirst(why)+".", bannerWidth) {
 			p.line("  " + p.paint(sgrBoldRed, l))
 		}
 		p.line(rule)
 	}
-	if r.Interrupted {
+	if partial {
+		first := "INTERRUPTED: the scan stopped before every check finished;"
+		if !r.Interrupted {
+			first = "PARTIAL: the request budget ran out before every check finished;"
+		}
 		p.line("")
-		p.line("  " + p.paint(sgrBoldYel, "INTERRUPTED: the scan stopped before every check finished;"))
+		p.line("  " + p.paint(sgrBoldYel, first))
 		p.line("  " + p.paint(sgrBoldYel, "the findings are partial and the score is not final."))
 	}
 	p.categories(r, ungraded)
 	p.findings(r, ungraded)
 	p.coverage(r)
 	p.checks(r.Checks)
-	if len(r.Warnings) > 0 {
+	var warnings []string
+	for _, w := range r.Warnings {
+		// The banner has already said it.
+		if !ungraded || !strings.Contains(w, why) {
+			warnings = append(warnings, w)
+		}
+	}
+	if len(warnings) > 0 {
 		p.line("")
 		p.line(p.paint(sgrBold, "Warnings"))
-		for _, w := range r.Warnings {
+		for _, w := range warnings {
 			p.line("  - " + p.paint(sgrYellow, p.cut(w)))
 		}
 	}
+}
+
+// upperFirst capitalises the first letter of an ASCII sentence.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// wrap breaks clean text into lines of at most width runes, at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	n := 0
+	for _, w := range strings.Fields(clean(s)) {
+		wn := len([]rune(w))
+		if n > 0 && n+1+wn > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(w)
+		n += wn
+	}
+	if n > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
 }
 
 func (p *printer) header(r *scan.Report) {
@@ -166,11 +219,15 @@ func (p *printer) header(r *scan.Report) {
 	}
 }
 
-func (p *printer) grade(r *scan.Report, ungraded bool) {
+func (p *printer) grade(r *scan.Report, ungraded, partial bool) {
 	p.line("")
-	if ungraded {
+	switch {
+	case ungraded:
 		p.printf("  %s   not graded: the scan proves nothing about this API\n", p.paint(sgrBoldRed, "GRADE N/A"))
-	} else {
+	case partial:
+		p.printf("  %s   score %d/100 at best: the scan did not finish\n",
+			p.paint(sgrBoldYel, "GRADE "+clean(r.Score.Grade)+" (partial)"), r.Score.Overall)
+	default:
 		p.printf("  %s   score %d/100\n", p.paint(gradeColor(r.Score.Grade), "GRADE "+clean(r.Score.Grade)), r.Score.Overall)
 	}
 	counts := r.Counts()

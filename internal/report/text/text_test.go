@@ -13,6 +13,7 @@ import (
 	"github.com/merlonsec/merlon/internal/report/reporttest"
 	"github.com/merlonsec/merlon/internal/report/text"
 	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/score"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -165,8 +166,8 @@ func TestUnreached(t *testing.T) {
 		out := render(t, &text.Renderer{Color: color}, reporttest.Unreached())
 		plain := stripSGR(out)
 		for _, want := range []string{
-			"WARNING: the scan reached no operation — this is NOT a clean result;",
-			"check the URL, the spec's paths and credentials.",
+			"WARNING: this scan proves nothing — it is NOT a clean result.",
+			"None of the 14 operations got an HTTP answer; check the URL, --base-url",
 			"GRADE N/A",
 			"No findings, but nothing was tested.",
 			"Coverage: 14 operations parsed, 0 reached, 0 answered 2xx, 28 requests (28 transport errors)",
@@ -189,8 +190,73 @@ func TestNoRequestsIsUngraded(t *testing.T) {
 	rep := reporttest.Fixture()
 	rep.Coverage = scan.Coverage{}
 	out := render(t, &text.Renderer{}, rep)
-	if !strings.Contains(out, "WARNING: the scan reached no operation") || !strings.Contains(out, "GRADE N/A") {
+	if !strings.Contains(out, "WARNING: this scan proves nothing") || !strings.Contains(out, "GRADE N/A") {
 		t.Errorf("zero-request report lacks the warning or the N/A grade:\n%s", out)
+	}
+}
+
+// TestNothingAnswered2xx covers scans that reached the API but proved
+// nothing: every operation answered 404 or 401, or the inventory was empty.
+// Each must read as ungraded, with the cause named, and never as a grade.
+func TestNothingAnswered2xx(t *testing.T) {
+	tests := []struct {
+		name string
+		cov  scan.Coverage
+		want string
+	}{
+		{"every path 404", scan.Coverage{Operations: 5, Reached: 2, Requests: 40}, "None of the 5 operations answered 2xx (2 answered with other statuses); check --base-url"},
+		{"no operation", scan.Coverage{Operations: 0, Requests: 30}, "The scan found no operation to test; pass the API's spec with --spec"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := reporttest.Fixture()
+			rep.Findings = []scan.Finding{}
+			rep.Coverage = tt.cov
+			rep.Score = score.Compute(rep.Findings, rep.Coverage)
+			rep.Warnings = []string{"not graded: " + score.Inconclusive(tt.cov)}
+			out := render(t, &text.Renderer{}, rep)
+			flat := strings.Join(strings.Fields(out), " ")
+			for _, want := range []string{"GRADE N/A", "WARNING: this scan proves nothing — it is NOT a clean result.", tt.want} {
+				if !strings.Contains(flat, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			for _, bad := range []string{"GRADE A", "No findings.", "Warnings"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("output contains %q:\n%s", bad, out)
+				}
+			}
+		})
+	}
+}
+
+func TestPartial(t *testing.T) {
+	tests := []struct {
+		name        string
+		interrupted bool
+		budget      bool
+		want        string
+	}{
+		{"time budget", true, false, "INTERRUPTED: the scan stopped before every check finished;"},
+		{"request budget", false, true, "PARTIAL: the request budget ran out before every check finished;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := reporttest.Fixture()
+			rep.Findings = []scan.Finding{}
+			rep.Score = scan.Score{Overall: 100, Grade: "A", Partial: true}
+			rep.Interrupted = tt.interrupted
+			rep.Coverage.BudgetExhausted = tt.budget
+			out := render(t, &text.Renderer{}, rep)
+			for _, want := range []string{"GRADE A (partial)   score 100/100 at best: the scan did not finish", tt.want, "the score is not final"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "GRADE A   score") {
+				t.Errorf("partial scan shows a plain grade:\n%s", out)
+			}
+		})
 	}
 }
 
