@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -235,7 +237,7 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 		{"no args", []string{"scan"}, 2, "exactly one target URL"},
 		{"invalid url", []string{"scan", "http://[::1"}, 2, "invalid target URL"},
 		{"unsupported scheme", []string{"scan", "ftp://127.0.0.1/"}, 2, "unsupported scheme"},
-		{"no scheme", []string{"scan", "127.0.0.1:8080"}, 2, ""},
+		{"no scheme", []string{"scan", "127.0.0.1:8080"}, 2, "has no scheme; use http://127.0.0.1:8080"},
 		{"unknown format", []string{"scan", srv.URL, "--format", "xml"}, 2, "unknown format"},
 		{"unknown check", []string{"scan", srv.URL, "--checks", "nope.nothing"}, 2, "unknown check"},
 		{"unknown flag", []string{"scan", srv.URL, "--frobnicate"}, 2, "unknown flag"},
@@ -244,6 +246,7 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 		{"bad header", []string{"scan", srv.URL, "-H", "NoColonHere"}, 2, "invalid header"},
 		{"missing spec", []string{"scan", srv.URL, "--spec", filepath.Join(dir, "nope.yaml")}, 2, "does not exist"},
 		{"malformed spec", []string{"scan", srv.URL, "--spec", badSpec}, 2, "bad.yaml"},
+		{"spec url 404", []string{"scan", srv.URL, "--spec", srv.URL + "/nope.json"}, 2, "404"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unreachable host", []string{"scan", "http://" + closed}, 3, "cannot connect"},
 		{"tls to plain http", []string{"scan", strings.Replace(srv.URL, "http://", "https://", 1)}, 3, "http://"},
@@ -260,8 +263,11 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
 				t.Errorf("stderr has a stack trace: %s", r.stderr)
 			}
-			if first := strings.SplitN(strings.TrimSpace(r.stderr), "\n", 2)[0]; !strings.HasPrefix(first, "merlon: ") {
-				t.Errorf("first stderr line = %q, want a one-line 'merlon: …' error", first)
+			if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "merlon: ") {
+				t.Errorf("stderr = %q, want one 'merlon: …' line", r.stderr)
+			}
+			if strings.Contains(r.stderr, "load spec: load spec") {
+				t.Errorf("stderr = %q, want each prefix once", r.stderr)
 			}
 		})
 	}
@@ -358,5 +364,140 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "GRADE") && !strings.Contains(r.stdout, "Grade") {
 		t.Errorf("demo output has no grade:\n%s", r.stdout)
+	}
+}
+
+// answering serves cleanAPI's spec, and answers every other request with
+// status: an API scanned at the wrong URL (404) or without its
+// credentials (401).
+func answering(status int) http.Handler {
+	api := cleanAPI()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/openapi.json" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		writeClean(w, status, `{"error":"no"}`)
+	})
+}
+
+// TestScanThatProvesNothing: a scan that reaches the server but never sees
+// an operation answer 2xx is not graded. The text report and the summary
+// say why; with a gate it exits 3, never 0.
+func TestScanThatProvesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		cause  string
+	}{
+		{"every path 404", http.StatusNotFound, "--base-url"},
+		{"every path 401", http.StatusUnauthorized, "credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(answering(tt.status))
+			defer srv.Close()
+			r := run(t, "scan", srv.URL, "--profile", "quick")
+			if r.code != 0 {
+				t.Fatalf("exit code = %d, want 0 without a gate\nstderr: %s", r.code, r.stderr)
+			}
+			for _, want := range []string{"GRADE N/A", "WARNING: this scan proves nothing", "0 answered 2xx", tt.cause} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("text report lacks %q\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, "GRADE A") || !strings.Contains(r.stderr, "merlon: not graded") {
+				t.Errorf("the scan reads as graded\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
+
+			r = run(t, "scan", srv.URL, "--profile", "quick", "--fail-on", "high")
+			if r.code != 3 || !strings.Contains(r.stderr, "the gate cannot decide: none of the 2 operations answered 2xx") {
+				t.Errorf("with --fail-on: exit %d, stderr %q; want 3 and the reason", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// TestBudgetCutScanIsPartial: a scan the request budget cuts short shows a
+// partial grade in text and JSON; a gate does not pass it when nothing
+// failing was found, and fails it on what was found.
+func TestBudgetCutScanIsPartial(t *testing.T) {
+	clean := httptest.NewServer(cleanAPI())
+	defer clean.Close()
+	r := run(t, "scan", clean.URL, "--max-requests", "25")
+	if r.code != 0 {
+		t.Fatalf("exit code = %d, want 0 without a gate\nstderr: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"GRADE A (partial)", "PARTIAL: the request budget ran out"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text report lacks %q\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "merlon: grade A (partial") {
+		t.Errorf("summary line does not say partial: %q", r.stderr)
+	}
+
+	r = run(t, "scan", clean.URL, "--max-requests", "25", "--format", "json", "--fail-on", "low")
+	if r.code != 3 || !strings.Contains(r.stderr, "the gate cannot pass an unfinished scan") {
+		t.Errorf("clean but partial, --fail-on low: exit %d, stderr %q; want 3", r.code, r.stderr)
+	}
+	var rep scan.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Score.Partial || !rep.Coverage.BudgetExhausted {
+		t.Errorf("JSON score.partial = %v, coverage.budgetExhausted = %v, want both true", rep.Score.Partial, rep.Coverage.BudgetExhausted)
+	}
+
+	// The demo's first answers already show a high CORS finding: it fails
+	// the gate however little of the scan ran.
+	demoSrv := httptest.NewServer(demo.New().Handler())
+	defer demoSrv.Close()
+	r = run(t, "scan", demoSrv.URL, "--max-requests", "60", "--format", "json", "--fail-on", "high")
+	if r.code != 1 {
+		t.Errorf("partial scan with a high finding, --fail-on high: exit %d, want 1\nstderr: %s", r.code, r.stderr)
+	}
+}
+
+// TestActiveScanShowsEachWrite: with --active every state-changing request
+// gets one line on stderr, with its status, as many as the API received;
+// passive and quiet scans print none.
+func TestActiveScanShowsEachWrite(t *testing.T) {
+	var mu sync.Mutex
+	writes := 0
+	api := demo.New().Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			mu.Lock()
+			writes++
+			mu.Unlock()
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	line := regexp.MustCompile(`(?m)^merlon: write [A-Z]+ ` + regexp.QuoteMeta(srv.URL) + `/\S* -> [1-5][0-9][0-9]$`)
+
+	r := run(t, "scan", srv.URL, "--active", "--profile", "quick")
+	if r.code != 0 {
+		t.Fatalf("exit code = %d\nstderr: %s", r.code, r.stderr)
+	}
+	mu.Lock()
+	sent := writes
+	writes = 0
+	mu.Unlock()
+	if sent == 0 {
+		t.Fatal("the active scan sent no write; the test proves nothing")
+	}
+	if got := len(line.FindAllString(r.stderr, -1)); got != sent {
+		t.Errorf("stderr has %d write lines, the API received %d writes\nstderr: %s", got, sent, r.stderr)
+	}
+
+	for _, args := range [][]string{{"scan", srv.URL, "--profile", "quick"}, {"scan", srv.URL, "--active", "--profile", "quick", "-q"}} {
+		r := run(t, args...)
+		if strings.Contains(r.stderr, "merlon: write ") {
+			t.Errorf("merlon %v printed write lines:\n%s", args, r.stderr)
+		}
 	}
 }

@@ -26,20 +26,32 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ios := cmdutil.NewIO(in, out, errOut)
 	root := NewRootCmd(ios)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	code := cmdutil.ExitCode(err)
 	switch {
 	case err == nil, errors.Is(err, cmdutil.ErrFindings):
 	case errors.Is(err, cmdutil.ErrInterrupted):
 		fmt.Fprintln(errOut, "merlon: interrupted; the report above holds what was found so far")
 	default:
-		fmt.Fprintf(errOut, "merlon: %s\n", oneLine(err.Error()))
-		var ue *cmdutil.UsageError
-		if errors.As(err, &ue) && !ue.NoHint {
-			fmt.Fprintln(errOut, "Run 'merlon --help' for usage.")
-		}
+		fmt.Fprintf(errOut, "merlon: %s\n", errorLine(err, cmd))
 	}
 	return code
+}
+
+// errorLine is the one line Main prints for err. A usage error points at
+// the help of the command that was run, in the same line, so that a CI log
+// or a script reading stderr gets the whole message in one line.
+func errorLine(err error, cmd *cobra.Command) string {
+	msg := oneLine(err.Error())
+	var ue *cmdutil.UsageError
+	if !errors.As(err, &ue) || ue.NoHint {
+		return msg
+	}
+	path := "merlon"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	return fmt.Sprintf("%s (see '%s --help')", msg, path)
 }
 
 // oneLine keeps an error to one line, whatever a library put in it.

@@ -64,8 +64,8 @@ type Config struct {
 	// Auth gives identities, by name, a login flow and a check request;
 	// see docs/identities.md.
 	Auth map[string]Auth
-	// SpecAuth sends the default credentials to a spec URL on another
-	// origin than the target; without it they go only to the target.
+	// SpecAuth sends the -H headers and the default identity's static
+	// credentials to a --spec URL; without it a spec URL gets none.
 	SpecAuth    bool
 	Rate        float64
 	Concurrency int
@@ -86,12 +86,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, is called from the scan's goroutines as it advances.
 	Progress func(Progress)
+	// OnWrite, when set, is called from the scan's goroutines with each
+	// state-changing request (anything but GET, HEAD and OPTIONS) that got
+	// an answer, so that an --active scan can show every write it made.
+	OnWrite func(Write)
 	// ToolVersion goes into the report.
 	ToolVersion string
-
-	// specHeader is what a spec URL is fetched with, set after the
-	// identity preflight.
-	specHeader http.Header
 }
 
 // Progress is a snapshot of a running scan.
@@ -100,6 +100,14 @@ type Progress struct {
 	Requests    int64
 	ChecksDone  int
 	ChecksTotal int
+}
+
+// Write is one state-changing request the scan sent and its answer. URL is
+// as recorded in evidence, with secrets redacted.
+type Write struct {
+	Method string
+	URL    string
+	Status int
 }
 
 // Limits are a profile's defaults.
@@ -131,6 +139,9 @@ func ParseTarget(raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, badInput("empty target URL")
 	}
+	if hostOnly(strings.TrimSpace(raw)) {
+		return nil, badInput("target URL %q has no scheme; use http://%s or https://%s", raw, strings.TrimSpace(raw), strings.TrimSpace(raw))
+	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return nil, badInput("invalid target URL %q: %v", raw, unwrapURLError(err))
@@ -156,6 +167,28 @@ func ParseTarget(raw string) (*url.URL, error) {
 		u.Path = "/"
 	}
 	return u, nil
+}
+
+// hostOnly reports whether raw is a host with an optional port and path
+// but no scheme, such as "127.0.0.1:8080" or "localhost:8080/api", which
+// url.Parse would reject or read as a scheme named after the host.
+func hostOnly(raw string) bool {
+	if strings.Contains(raw, "://") {
+		return false
+	}
+	hostport, _, _ := strings.Cut(raw, "/")
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, ""
+	}
+	if host == "" || strings.Contains(host, "@") || strings.Contains(host, ":") && !strings.HasPrefix(hostport, "[") {
+		return false
+	}
+	if port != "" {
+		_, err := parsePort(port)
+		return err == nil
+	}
+	return host == "localhost" || strings.Contains(host, ".")
 }
 
 func parsePort(p string) (int, error) {
@@ -228,9 +261,14 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		progressMu.Unlock()
 		cfg.Progress(p)
 	}
+	var answers answerCounts
 	observe := func(ex *scan.Exchange) {
 		requests.Add(1)
 		det.Observe(ex)
+		answers.count(ex.Response.Status)
+		if cfg.OnWrite != nil && needsActive(ex.Request.Method) {
+			cfg.OnWrite(Write{Method: ex.Request.Method, URL: ex.Request.URL, Status: ex.Response.Status})
+		}
 		if isJSON(ex.Response.Header) {
 			fill.Harvest(values, ex.Response.Raw)
 		}
@@ -285,8 +323,6 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	identities := client.Identities()
-	cfg.specHeader = specHeader(cfg.Headers, identities)
 
 	report(func(p *Progress) { p.Phase = "inventory" })
 	inv, err := inventory(ctx, cfg, given, client, values, lim)
@@ -295,9 +331,11 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	}
 	rep.Spec = inv.spec
 	rep.Warnings = append(rep.Warnings, inv.warnings...)
-	if err := confirmIdentities(ctx, client.WithBase(inv.base), inv.ops, values, undecided); err != nil {
+	unverified, err := confirmIdentities(ctx, client.WithBase(inv.base), inv.ops, values, undecided)
+	if err != nil {
 		return nil, err
 	}
+	rep.Warnings = append(rep.Warnings, unverified...)
 
 	target := &scan.Target{
 		BaseURL:    inv.base,
@@ -325,6 +363,9 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		checkClient = client.WithBase(inv.base)
 	}
 
+	// Only answers to the probes and checks tell why a scan proved
+	// nothing; spec discovery's 404s are expected.
+	answers.start()
 	probeInventory(ctx, checkClient, target, lim.InventoryOps, cfg.Concurrency)
 	target.Stack = det.Stack()
 
@@ -358,6 +399,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	rep.Warnings = append(rep.Warnings, target.Notes.All()...)
 	rep.Coverage = client.Coverage(target.Operations)
 	rep.Warnings = append(rep.Warnings, misbehaviour(client.Stats(), client.Limits())...)
+	rep.Warnings = append(rep.Warnings, loginWarnings(client.LoginFailures())...)
 	if ctx.Err() != nil {
 		rep.Interrupted = true
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -368,33 +410,71 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the request budget (--max-requests %d) ran out; some checks saw only part of the API", cfg.MaxRequests))
 	}
 	rep.Score = score.Compute(rep.Findings, rep.Coverage)
+	rep.Score.Partial = score.Partial(rep)
+	if w := ungradedWarning(rep.Coverage, &answers); w != "" {
+		rep.Warnings = append([]string{w}, rep.Warnings...)
+	}
 	rep.FinishedAt = time.Now().UTC()
 	report(func(p *Progress) { p.Phase = "done" })
 	return rep, nil
 }
 
-// misbehaviour turns what the engine counted against the target into
-// warnings, so that a report on an API that sent bombs, stalled or looped
-// says so instead of looking like an ordinary scan.
-func misbehaviour(st engine.Stats, lim engine.Limits) []string {
-	var out []string
-	if st.Truncated > 0 {
-		out = append(out, fmt.Sprintf("the target sent %d %s over the body cap (%s); only the first %s of each was read",
-			st.Truncated, plural(st.Truncated, "response"), bytesize(lim.MaxBodyBytes), bytesize(lim.MaxBodyBytes)))
+// needsActive reports whether the engine sends a method only with --active:
+// anything but GET, HEAD and OPTIONS (TRACE included, which scan.IsWrite
+// does not count as a write).
+func needsActive(method string) bool {
+	switch strings.ToUpper(method) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
 	}
-	if st.Timeouts > 0 {
-		out = append(out, fmt.Sprintf("%d %s to the target timed out (--timeout %s), the body included",
-			st.Timeouts, plural(st.Timeouts, "request"), lim.Timeout))
+	return true
+}
+
+// answerCounts tallies the statuses the target answered with once counting
+// has started, from the scan's goroutines.
+type answerCounts struct {
+	on                   atomic.Bool
+	all, denied, missing atomic.Int64
+}
+
+func (a *answerCounts) start() { a.on.Store(true) }
+
+func (a *answerCounts) count(status int) {
+	if !a.on.Load() || status == 0 {
+		return
 	}
-	if st.OversizedHeaders > 0 {
-		out = append(out, fmt.Sprintf("the target sent %d %s with oversized headers (over %s); they were dropped",
-			st.OversizedHeaders, plural(st.OversizedHeaders, "response"), bytesize(lim.MaxHeaderBytes)))
+	a.all.Add(1)
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		a.denied.Add(1)
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		a.missing.Add(1)
 	}
-	if st.RedirectLimit > 0 {
-		out = append(out, fmt.Sprintf("the target redirected %d %s more than %d times in a row; Merlon stopped following",
-			st.RedirectLimit, plural(st.RedirectLimit, "request"), lim.MaxRedirects))
+}
+
+// ungradedWarning is the report's first warning when the scan proves
+// nothing (score.Inconclusive), or "". When most answers were 401/403 or
+// most were 404/405, it names that cause alone, since the user then knows
+// which of credentials or the URL to fix.
+func ungradedWarning(cov scan.Coverage, a *answerCounts) string {
+	why := score.Inconclusive(cov)
+	if why == "" {
+		return ""
 	}
-	return out
+	all, denied, missing := a.all.Load(), a.denied.Load(), a.missing.Load()
+	if cov.Reached > 0 && cov.Succeeded == 0 && all > 0 {
+		switch {
+		case 2*denied > all:
+			return fmt.Sprintf("not graded: none of the %d operations answered 2xx and %d of %d answers were 401 or 403; "+
+				"the API wants credentials Merlon did not have: pass them with -H 'Authorization: …' or --identity",
+				cov.Operations, denied, all)
+		case 2*missing > all:
+			return fmt.Sprintf("not graded: none of the %d operations answered 2xx and %d of %d answers were 404 or 405; "+
+				"the operations are not at this URL: check the target URL, --base-url and the spec's servers",
+				cov.Operations, missing, all)
+		}
+	}
+	return "not graded: " + why
 }
 
 func plural(n int, word string) string {
@@ -402,17 +482,6 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
-}
-
-// bytesize writes n in the largest binary unit that divides it.
-func bytesize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func isJSON(h http.Header) bool {

@@ -3,10 +3,14 @@
 // other, so that anyone can recompute a report's score by hand.
 package score
 
-import "github.com/merlonsec/merlon/internal/scan"
+import (
+	"fmt"
 
-// Ungraded is the grade of a scan that proves nothing: it reached no
-// operation or sent no request, so a high score would be a lie.
+	"github.com/merlonsec/merlon/internal/scan"
+)
+
+// Ungraded is the grade of a scan that proves nothing (see Inconclusive):
+// a high score would be a lie.
 const Ungraded = "N/A"
 
 // Caps keep a proven serious weakness from grading above D (69) or, for a
@@ -72,15 +76,42 @@ func Compute(findings []scan.Finding, cov scan.Coverage) scan.Score {
 	return s
 }
 
-// Conclusive reports whether a scan with this coverage proves anything: it
-// sent at least one request and, when it knew of operations, reached at
-// least one. A scan that is not conclusive is ungraded, and every report
+// Conclusive reports whether a scan with this coverage proves anything; see
+// Inconclusive. A scan that is not conclusive is ungraded, and every report
 // must say so rather than look clean.
-func Conclusive(cov scan.Coverage) bool {
-	if cov.Requests == 0 {
-		return false
+func Conclusive(cov scan.Coverage) bool { return Inconclusive(cov) == "" }
+
+// Inconclusive says why a scan with this coverage proves nothing about the
+// API, or returns "" when it proves something. The message names the likely
+// cause and what to try, so that a report can print it as is. A scan proves
+// something only when it sent requests, knew of at least one operation, and
+// at least one operation answered 2xx: an API that answered nothing but
+// 404s was scanned at the wrong URL, and one that answered nothing but
+// 401s or 403s was scanned without the credentials it wants; in both cases
+// no check saw the API's behaviour, so no finding is no news.
+func Inconclusive(cov scan.Coverage) string {
+	switch {
+	case cov.Requests == 0:
+		return "the scan sent no request, so it tested nothing"
+	case cov.Operations == 0:
+		return "the scan found no operation to test; pass the API's spec with --spec, or check that the URL points at the API"
+	case cov.Reached == 0:
+		return fmt.Sprintf("none of the %d operations got an HTTP answer; check the URL, --base-url and that the API is up",
+			cov.Operations)
+	case cov.Succeeded == 0:
+		return fmt.Sprintf("none of the %d operations answered 2xx (%d answered with other statuses); "+
+			"check --base-url and the spec's paths (404s) and pass credentials with -H or --identity (401/403s)",
+			cov.Operations, cov.Reached)
 	}
-	return cov.Operations == 0 || cov.Reached > 0
+	return ""
+}
+
+// Partial reports whether rep's score stands on an unfinished scan: one
+// cut short by Ctrl-C, --max-time or the request budget. Its findings are
+// real, but a check that did not finish may have missed more, so the grade
+// is an upper bound, not a verdict.
+func Partial(rep *scan.Report) bool {
+	return rep.Interrupted || rep.Coverage.BudgetExhausted || rep.Score.Partial
 }
 
 // Grade maps a 0–100 score to its letter: A from 90, B from 80, C from 70,

@@ -1,6 +1,7 @@
 package score_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/merlonsec/merlon/internal/scan"
@@ -174,8 +175,9 @@ func TestComputeUngraded(t *testing.T) {
 		{"zero coverage", scan.Coverage{}, false},
 		{"operations but none reached", scan.Coverage{Operations: 5, Requests: 40, TransportError: 40}, false},
 		{"no request sent", scan.Coverage{Operations: 5, Reached: 0, Requests: 0}, false},
-		{"no inventory but requests answered", scan.Coverage{Operations: 0, Requests: 3}, true},
-		{"one operation reached", scan.Coverage{Operations: 5, Reached: 1, Requests: 9}, true},
+		{"no operation found", scan.Coverage{Operations: 0, Requests: 3}, false},
+		{"operations reached but none answered 2xx", scan.Coverage{Operations: 5, Reached: 2, Requests: 9}, false},
+		{"one operation answered 2xx", scan.Coverage{Operations: 5, Reached: 1, Succeeded: 1, Requests: 9}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,6 +196,61 @@ func TestComputeUngraded(t *testing.T) {
 			}
 			if len(got.Categories) != 10 || got.Categories[0].Findings != 1 || got.Categories[0].Score != 0 {
 				t.Errorf("Categories[0] = %+v, want 1 finding and score 0", got.Categories[0])
+			}
+		})
+	}
+}
+
+// TestInconclusiveNamesTheCause checks that the reason an ungraded report
+// prints points the user at what to fix.
+func TestInconclusiveNamesTheCause(t *testing.T) {
+	tests := []struct {
+		name string
+		cov  scan.Coverage
+		want []string // substrings; none means conclusive
+	}{
+		{"nothing sent", scan.Coverage{Operations: 3}, []string{"sent no request"}},
+		{"empty inventory", scan.Coverage{Requests: 12, Reached: 0}, []string{"no operation", "--spec"}},
+		{"no answer", scan.Coverage{Operations: 4, Requests: 8, TransportError: 8}, []string{"none of the 4 operations got an HTTP answer", "--base-url"}},
+		{"no 2xx", scan.Coverage{Operations: 5, Reached: 2, Requests: 9}, []string{"none of the 5 operations answered 2xx", "--base-url", "credentials", "401/403"}},
+		{"conclusive", reached, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := score.Inconclusive(tt.cov)
+			if len(tt.want) == 0 {
+				if got != "" {
+					t.Errorf("Inconclusive(%+v) = %q, want \"\"", tt.cov, got)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Inconclusive(%+v) = %q, want it to contain %q", tt.cov, got, w)
+				}
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("Inconclusive(%+v) = %q, want one line", tt.cov, got)
+			}
+		})
+	}
+}
+
+func TestPartial(t *testing.T) {
+	tests := []struct {
+		name string
+		rep  scan.Report
+		want bool
+	}{
+		{"finished", scan.Report{Coverage: reached}, false},
+		{"interrupted", scan.Report{Coverage: reached, Interrupted: true}, true},
+		{"request budget spent", scan.Report{Coverage: scan.Coverage{Operations: 12, Reached: 10, Succeeded: 8, Requests: 240, BudgetExhausted: true}}, true},
+		{"marked in the score", scan.Report{Coverage: reached, Score: scan.Score{Partial: true}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := score.Partial(&tt.rep); got != tt.want {
+				t.Errorf("Partial(%s) = %v, want %v", tt.name, got, tt.want)
 			}
 		})
 	}

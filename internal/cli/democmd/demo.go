@@ -119,6 +119,7 @@ func Run(ctx context.Context, o *Options) error {
 		Concurrency: 8,
 		Timeout:     10 * time.Second,
 		Quiet:       o.Quiet,
+		CountWrites: true,
 	})
 	if errors.Is(err, cmdutil.ErrFindings) {
 		return nil

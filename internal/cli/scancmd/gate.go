@@ -15,6 +15,7 @@ import (
 	"github.com/merlonsec/merlon/internal/cli/reportcmd"
 	"github.com/merlonsec/merlon/internal/gate"
 	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/score"
 )
 
 // policy is what --fail-on, --baseline, --suppressions and --rules ask
@@ -51,7 +52,7 @@ func (o *Options) loadPolicy(target *url.URL) (*policy, error) {
 			return nil, cmdutil.Usagef("--baseline: %v", err)
 		}
 		if !gate.Conclusive(b) {
-			return nil, cmdutil.Usagef("--baseline: %s is a scan that reached no operation (grade %s); it cannot serve as a baseline", o.Baseline, b.Score.Grade)
+			return nil, cmdutil.Usagef("--baseline: %s is a scan that proves nothing (%s); it cannot serve as a baseline", o.Baseline, score.Inconclusive(b.Coverage))
 		}
 		if !sameOrigin(b.Target, target) {
 			return nil, cmdutil.Usagef("--baseline: %s scanned %s, not %s; fingerprints include the target, so no finding would match", o.Baseline, b.Target, target)
@@ -128,9 +129,12 @@ func (p *policy) apply(w io.Writer, rep *scan.Report, now time.Time, quiet bool)
 }
 
 // decide turns the gate's decision into the command's error: nil to pass,
-// ErrFindings to fail. A scan that reached nothing is a runtime failure
-// whenever a gate was asked for: network errors never pass or fail a
-// build as if they were a result.
+// ErrFindings to fail. Whenever a gate was asked for, a scan that proves
+// nothing (score.Inconclusive) is a runtime failure: network errors and
+// wrong URLs never pass or fail a build as if they were a result. A scan
+// cut short by --max-time or the request budget fails on the findings it
+// has; without any, it is a runtime failure too, since what it did not
+// finish may hold what the gate looks for.
 func (p *policy) decide(w io.Writer, rep *scan.Report, quiet bool) error {
 	if !quiet {
 		for _, n := range p.notes {
@@ -140,9 +144,9 @@ func (p *policy) decide(w io.Writer, rep *scan.Report, quiet bool) error {
 	if !p.active() {
 		return nil
 	}
-	if !gate.Conclusive(rep) {
-		return fmt.Errorf("the scan reached no operation (%d requests, %d transport errors), so the gate cannot decide; check that the API is up",
-			rep.Coverage.Requests, rep.Coverage.TransportError)
+	if why := score.Inconclusive(rep.Coverage); why != "" {
+		return fmt.Errorf("the gate cannot decide: %s (%d requests, %d transport errors)",
+			why, rep.Coverage.Requests, rep.Coverage.TransportError)
 	}
 	d := gate.Decide(rep, p.baseline, p.rules, p.failOn)
 	if !quiet {
@@ -156,5 +160,20 @@ func (p *policy) decide(w io.Writer, rep *scan.Report, quiet bool) error {
 	if d.Fail {
 		return cmdutil.ErrFindings
 	}
+	if score.Partial(rep) {
+		return fmt.Errorf("the gate cannot pass an unfinished scan: %s before every check finished and nothing found so far fails it; raise the budget or narrow --checks",
+			cutShort(rep))
+	}
 	return nil
+}
+
+// cutShort names what stopped a partial scan.
+func cutShort(rep *scan.Report) string {
+	switch {
+	case rep.Interrupted && rep.Coverage.BudgetExhausted:
+		return "the time budget (--max-time) and the request budget (--max-requests) ran out"
+	case rep.Interrupted:
+		return "the scan was stopped or the time budget (--max-time) ran out"
+	}
+	return "the request budget (--max-requests) ran out"
 }

@@ -38,7 +38,7 @@ func savedReport(t *testing.T, target string, cov scan.Coverage, fs ...scan.Find
 func TestLoadPolicyBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	target, _ := url.Parse("http://127.0.0.1:8080")
-	reached := scan.Coverage{Operations: 3, Reached: 3, Requests: 20}
+	reached := scan.Coverage{Operations: 3, Reached: 3, Succeeded: 3, Requests: 20}
 	good := writeFile(t, dir, "good.json", string(savedReport(t, "http://127.0.0.1:8080", reached)))
 	other := writeFile(t, dir, "other.json", string(savedReport(t, "http://127.0.0.1:9999", reached)))
 	dead := writeFile(t, dir, "dead.json", string(savedReport(t, "http://127.0.0.1:8080", scan.Coverage{Operations: 3, Requests: 20, TransportError: 20})))
@@ -62,7 +62,7 @@ func TestLoadPolicyBadFiles(t *testing.T) {
 		{"missing baseline", Options{Baseline: missing}, "does not exist"},
 		{"baseline not a report", Options{Baseline: notReport}, "not a Merlon JSON report"},
 		{"baseline of another target", Options{Baseline: other}, "scanned http://127.0.0.1:9999"},
-		{"baseline that reached nothing", Options{Baseline: dead}, "reached no operation"},
+		{"baseline that reached nothing", Options{Baseline: dead}, "proves nothing (none of the 3 operations got an HTTP answer"},
 		{"missing suppressions", Options{Suppressions: missing}, "--suppressions: " + missing + " does not exist"},
 		{"malformed yaml", Options{Suppressions: badYAML}, "--suppressions"},
 		{"bad date", Options{Suppressions: badDate}, "is not a date"},
@@ -97,7 +97,7 @@ func TestLoadPolicyBadFiles(t *testing.T) {
 func TestDecideUnreachedScanIsRuntimeFailure(t *testing.T) {
 	high := scan.Finding{CheckID: "misconfig.cors", Severity: scan.High, Fingerprint: "abc"}
 	dead := &scan.Report{Findings: []scan.Finding{}, Coverage: scan.Coverage{Operations: 4, Requests: 12, TransportError: 12}}
-	alive := &scan.Report{Findings: []scan.Finding{high}, Coverage: scan.Coverage{Operations: 4, Reached: 4, Requests: 12}}
+	alive := &scan.Report{Findings: []scan.Finding{high}, Coverage: scan.Coverage{Operations: 4, Reached: 4, Succeeded: 4, Requests: 12}}
 	ios, _, _ := testIO()
 	p, err := (&Options{IO: ios, FailOn: "high"}).loadPolicy(nil)
 	if err != nil {
@@ -117,5 +117,49 @@ func TestDecideUnreachedScanIsRuntimeFailure(t *testing.T) {
 	none, _ := (&Options{IO: ios}).loadPolicy(nil)
 	if err := none.decide(&buf, dead, false); err != nil {
 		t.Errorf("decide(no gate) = %v, want nil", err)
+	}
+}
+
+// TestDecideInconclusiveOrPartial: a gate never passes a scan that saw no
+// operation answer 2xx, nor an unfinished one without a failing finding;
+// an unfinished scan's findings still fail it.
+func TestDecideInconclusiveOrPartial(t *testing.T) {
+	high := scan.Finding{CheckID: "misconfig.cors", Severity: scan.High, Fingerprint: "abc"}
+	ok := scan.Coverage{Operations: 4, Reached: 4, Succeeded: 3, Requests: 40}
+	budget := ok
+	budget.BudgetExhausted = true
+	tests := []struct {
+		name string
+		rep  scan.Report
+		code int
+		msg  string
+	}{
+		{"complete, nothing found", scan.Report{Coverage: ok}, cmdutil.ExitOK, ""},
+		{"every operation 404", scan.Report{Coverage: scan.Coverage{Operations: 4, Reached: 4, Requests: 40}}, cmdutil.ExitRuntime, "none of the 4 operations answered 2xx"},
+		{"no operation", scan.Report{Coverage: scan.Coverage{Requests: 40}}, cmdutil.ExitRuntime, "no operation to test"},
+		{"time budget, nothing found", scan.Report{Coverage: ok, Interrupted: true}, cmdutil.ExitRuntime, "--max-time"},
+		{"request budget, nothing found", scan.Report{Coverage: budget}, cmdutil.ExitRuntime, "--max-requests"},
+		{"time budget, high found", scan.Report{Coverage: ok, Interrupted: true, Findings: []scan.Finding{high}}, cmdutil.ExitFindings, ""},
+		{"request budget, high found", scan.Report{Coverage: budget, Findings: []scan.Finding{high}}, cmdutil.ExitFindings, ""},
+	}
+	ios, _, _ := testIO()
+	p, err := (&Options{IO: ios, FailOn: "high"}).loadPolicy(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := p.decide(&buf, &tt.rep, false)
+			if got := cmdutil.ExitCode(err); got != tt.code {
+				t.Errorf("decide(%s) = %v (exit %d), want exit %d", tt.name, err, got, tt.code)
+			}
+			if tt.msg != "" && (err == nil || !strings.Contains(err.Error(), tt.msg)) {
+				t.Errorf("decide(%s) = %v, want it to mention %q", tt.name, err, tt.msg)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("decide(%s) = %q, want one line", tt.name, err)
+			}
+		})
 	}
 }

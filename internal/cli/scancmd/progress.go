@@ -66,3 +66,14 @@ func (p *progress) finish() {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
 }
+
+// println prints a line of its own on stderr, clearing the progress line
+// first on a terminal; the next update draws it again below.
+func (p *progress) println(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.shown && !p.finished {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintln(p.w, line)
+}

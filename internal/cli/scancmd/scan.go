@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ import (
 	"github.com/merlonsec/merlon/internal/pipeline"
 	"github.com/merlonsec/merlon/internal/report"
 	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/score"
 )
 
 // Options are the flag values and dependencies of one `merlon scan`.
@@ -53,6 +55,10 @@ type Options struct {
 	CallbackListen string
 	Quiet          bool
 	Verbose        bool
+	// CountWrites prints one count of the writes an --active scan sent
+	// instead of a line per write: the demo writes only to the API it runs
+	// in-process, where a few hundred lines would bury the report.
+	CountWrites bool
 
 	// Baseline, Suppressions and Rules are the gate's files (see gate.go).
 	Baseline     string
@@ -97,9 +103,14 @@ of <url>. Without --active only GET, HEAD and OPTIONS requests are sent.
 
 Results go to stdout (or --output); progress and errors go to stderr.
 
+With --active, each state-changing request is shown on stderr as it is
+answered (not with -q).
+
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above
 --fail-on, 2 usage or input error (an identity the API refuses
-included), 3 the scan could not run, 130 interrupted.`,
+included), 3 the scan could not run, or a gate (--fail-on, --rules) was
+asked for and the scan proved nothing or was cut short by a budget
+without a failing finding, 130 interrupted.`,
 		Example: `  merlon scan http://127.0.0.1:8080
   merlon scan https://api.example.com --spec openapi.yaml --profile quick
   merlon scan https://api.example.com -H "Authorization: Bearer $TOKEN" --format json -o report.json
@@ -144,7 +155,7 @@ included), 3 the scan could not run, 130 interrupted.`,
 	f.StringVar(&opts.CallbackListen, "callback-listen", "127.0.0.1:0", "address the callback listener of --active out-of-band checks (SSRF, webhooks) binds; the default only works for a target on this machine")
 	f.StringVar(&opts.CallbackURL, "callback-url", "", "URL the target should use to reach the callback listener, when not the listening address (e.g. https://callbacks.example.com)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on stderr but errors")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every state-changing request and show full evidence")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log more detail and show full evidence")
 	f.StringVar(&opts.Config, "config", "", "merlon.yaml with the target, headers and identities (flags override it); see docs/identities.md")
 	f.StringArrayVar(&opts.Identities, "identity", nil, "identity to act as, as 'name:role:Header: value' (repeatable); see docs/identities.md")
 	f.BoolVar(&opts.SpecAuth, "spec-auth", false, "send the credentials to a --spec URL on another origin too")
@@ -317,10 +328,26 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	s.cfg.Logger = slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 	var prog *progress
+	var writes atomic.Int64
 	if !o.Quiet {
 		prog = newProgress(o.IO.ErrOut, o.IO.ErrTTY)
 		s.cfg.Progress = prog.update
 		defer prog.finish()
+		// An --active scan changes the target's state: every write it
+		// made is shown, so the user can see (and undo) them.
+		switch {
+		case o.Active && o.CountWrites:
+			s.cfg.OnWrite = func(pipeline.Write) { writes.Add(1) }
+			defer func() {
+				if n := writes.Load(); n > 0 {
+					fmt.Fprintf(o.IO.ErrOut, "merlon: %d write requests sent, to the demo API only\n", n)
+				}
+			}()
+		case o.Active:
+			s.cfg.OnWrite = func(w pipeline.Write) {
+				prog.println(fmt.Sprintf("merlon: write %s %s -> %d", printable(w.Method), printable(w.URL), w.Status))
+			}
+		}
 	}
 
 	rep, err := pipeline.Run(ctx, s.cfg)
@@ -375,13 +402,32 @@ func write(o *Options, r report.Renderer, rep *scan.Report) error {
 }
 
 // summary prints one closing line on stderr, so a user who sent the report
-// to a file still sees the outcome.
+// to a file still sees the outcome. An ungraded or partial scan says so in
+// the same words as the report.
 func summary(w io.Writer, rep *scan.Report, output string) {
 	c := rep.Counts()
 	dest := ""
 	if output != "" {
 		dest = "; report written to " + output
 	}
-	fmt.Fprintf(w, "merlon: grade %s (%d/100), %d findings (%d critical, %d high, %d medium, %d low, %d info), %d requests%s\n",
-		rep.Score.Grade, rep.Score.Overall, len(rep.Findings), c[scan.Critical], c[scan.High], c[scan.Medium], c[scan.Low], c[scan.Info], rep.Coverage.Requests, dest)
+	grade := fmt.Sprintf("grade %s (%d/100)", rep.Score.Grade, rep.Score.Overall)
+	switch {
+	case rep.Score.Grade == score.Ungraded || !score.Conclusive(rep.Coverage):
+		grade = "not graded (the scan proves nothing: " + score.Inconclusive(rep.Coverage) + ")"
+	case score.Partial(rep):
+		grade = fmt.Sprintf("grade %s (partial: %d/100 at best, the scan did not finish)", rep.Score.Grade, rep.Score.Overall)
+	}
+	fmt.Fprintf(w, "merlon: %s, %d findings (%d critical, %d high, %d medium, %d low, %d info), %d requests%s\n",
+		grade, len(rep.Findings), c[scan.Critical], c[scan.High], c[scan.Medium], c[scan.Low], c[scan.Info], rep.Coverage.Requests, dest)
+}
+
+// printable drops control characters from text that came from the target,
+// so that a line on stderr cannot drive the user's terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return -1
+		}
+		return r
+	}, s)
 }
