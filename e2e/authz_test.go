@@ -65,6 +65,9 @@ func TestAuthzVulnerable(t *testing.T) {
 		{"quantity stored out of range", "input.validation", "PATCH /orders/{id}", "quantity", scan.Confirmed},
 		{"invalid email stored", "input.validation", "PATCH /orders/{id}", "email", scan.Confirmed},
 		{"invalid enum stored", "input.validation", "PATCH /orders/{id}", "status", scan.Confirmed},
+		{"wrong type stored", "input.validation", "PATCH /orders/{id}", "product_id", scan.Likely},
+		{"over-long string stored", "input.validation", "PATCH /orders/{id}", "note", scan.Likely},
+		{"invalid date stored", "input.validation", "PATCH /orders/{id}", "delivery_date", scan.Likely},
 		{"malformed JSON answered with a stack", "input.server-error", "POST /orders", "body", scan.Confirmed},
 	}
 	for _, tt := range tests {

@@ -169,3 +169,75 @@ identities:
 		t.Errorf("unset variable: exit %d, stderr %q; want 2 naming MERLON_E2E_PASSWORD", r.code, r.stderr)
 	}
 }
+
+// publicRootAPI answers its root to anybody and /items only to the static
+// token: the root proves nothing about credentials. With open set, /items
+// answers anybody too.
+func publicRootAPI(t *testing.T, open bool) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		writeClean(w, 200, `{"openapi":"3.0.3","info":{"title":"public root","version":"1"},
+		  "paths":{"/items":{"get":{"responses":{"200":{"description":"ok"}}}}}}`)
+	})
+	mux.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
+		if !open && r.Header.Get("Authorization") != "Bearer "+e2eStatic {
+			writeClean(w, 401, `{"error":"unauthorized"}`)
+			return
+		}
+		writeClean(w, 200, `[{"id":1,"name":"one"}]`)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeClean(w, 200, `{"service":"items","docs":"/openapi.json"}`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeClean(w, 404, `{"error":"not found"}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A public root must not vouch for a wrong token: the scan stops with
+// exit 2 instead of grading what an anonymous caller sees.
+func TestIdentityPublicRootWrongToken(t *testing.T) {
+	srv := publicRootAPI(t, false)
+	r := run(t, "scan", srv.URL, "--profile", "quick", "--fail-on", "high",
+		"--identity", "alice:user:Authorization: Bearer WRONG-token-4242")
+	if r.code != 2 {
+		t.Fatalf("exit code = %d, want 2\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	want := `identity "alice" (role user) is not accepted: GET ` + srv.URL + `/items answered 401 Unauthorized; check its credentials`
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr = %q, want it to contain %q", r.stderr, want)
+	}
+	if strings.Contains(r.stderr, "WRONG-token-4242") {
+		t.Errorf("stderr shows the token: %s", r.stderr)
+	}
+
+	r = run(t, "scan", srv.URL, "--profile", "quick", "--identity", "alice:user:Authorization: Bearer "+e2eStatic)
+	if r.code != 0 {
+		t.Errorf("right token: exit code = %d, want 0\nstderr: %s", r.code, r.stderr)
+	}
+}
+
+// When nothing refuses anonymous callers, the identity cannot be proven:
+// the report says so, naming it.
+func TestIdentityUnverifiableWarns(t *testing.T) {
+	srv := publicRootAPI(t, true)
+	r := run(t, "scan", srv.URL, "--profile", "quick", "--format", "json",
+		"--identity", "alice:user:Authorization: Bearer anything-at-all")
+	if r.code != 0 {
+		t.Fatalf("exit code = %d, want 0\nstderr: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	want := `identity "alice" (role user) could not be verified: no operation tried refuses anonymous callers (GET /items answered 200)`
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), want) {
+		t.Errorf("warnings = %q, want one containing %q", rep.Warnings, want)
+	}
+}

@@ -221,6 +221,49 @@ func (c *Client) Login(ctx context.Context, name string) error {
 	return c.relogin(ctx, id, gen)
 }
 
+// LoginFailure says that renewing an identity's credentials failed during
+// the scan, after the preflight had logged it in. The requests that
+// followed went out with credentials the API had already refused, so the
+// checks acting as that identity saw less than they should have.
+type LoginFailure struct {
+	Identity string
+	// Count is how many renewals failed.
+	Count int
+	// Last is the last failure's error, with credentials redacted.
+	Last string
+}
+
+// loginFailed records a renewal that failed mid-scan.
+func (s *shared) loginFailed(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failedLogins == nil {
+		s.failedLogins = make(map[string]*LoginFailure)
+	}
+	f := s.failedLogins[name]
+	if f == nil {
+		f = &LoginFailure{Identity: name}
+		s.failedLogins[name] = f
+	}
+	f.Count++
+	f.Last = s.secrets.scrub(err.Error())
+}
+
+// LoginFailures returns the identities whose credentials could not be
+// renewed during the scan, in configured order; nil when every renewal
+// worked. Failures of Login itself are returned to its caller instead.
+func (c *Client) LoginFailures() []LoginFailure {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	var out []LoginFailure
+	for _, name := range c.s.order {
+		if f := c.s.failedLogins[name]; f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
 // relogin logs id in again unless another request already did so since
 // generation seen.
 func (c *Client) relogin(ctx context.Context, id *identity, seen uint64) error {

@@ -96,6 +96,8 @@ type authServer struct {
 	jwtTTL time.Duration
 	// always401 makes /me refuse every token.
 	always401 bool
+	// refuseLogins makes POST /login answer 401 whatever the password.
+	refuseLogins atomic.Bool
 }
 
 const loginPassword = "correct-horse-battery"
@@ -106,7 +108,7 @@ func newAuthServer(t *testing.T) *authServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ User, Password string }
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Password != loginPassword {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Password != loginPassword || a.refuseLogins.Load() {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprintf(w, `{"error":"bad password %s"}`, body.Password)
 			return
@@ -267,6 +269,42 @@ func TestReloginOnlyOnce(t *testing.T) {
 	}
 	if got := a.logins.Load(); got != before {
 		t.Errorf("a request without the token caused %d logins, want 0", got-before)
+	}
+}
+
+// A renewal that fails mid-scan is not only logged: LoginFailures lists
+// it, so the report can say that an identity lost its credentials.
+func TestLoginFailuresRecorded(t *testing.T) {
+	a := newAuthServer(t)
+	c := newClient(t, a.URL, loginConfig(loginPassword))
+	ctx := context.Background()
+	if err := c.Login(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LoginFailures(); got != nil {
+		t.Fatalf("LoginFailures() after a good login = %+v, want nil", got)
+	}
+	a.refuseLogins.Store(true)
+	a.revoke()
+	for range 2 {
+		ex, err := c.Do(ctx, &scan.Request{Path: "/me"})
+		if err != nil || ex.Response.Status != http.StatusUnauthorized {
+			t.Fatalf("GET /me = %v, %v; want the 401 returned", ex, err)
+		}
+	}
+	got := c.LoginFailures()
+	if len(got) != 1 || got[0].Identity != "alice" || got[0].Count != 2 || !strings.Contains(got[0].Last, "answered 401") {
+		t.Fatalf("LoginFailures() = %+v, want alice failing twice with a 401", got)
+	}
+	if strings.Contains(got[0].Last, loginPassword) {
+		t.Errorf("LoginFailures()[0].Last = %q shows the password", got[0].Last)
+	}
+	// Login's own failure goes to its caller, not into the list.
+	if err := c.Login(ctx, "alice"); !errors.Is(err, ErrLoginFailed) {
+		t.Fatalf("Login = %v, want ErrLoginFailed", err)
+	}
+	if got := c.LoginFailures(); got[0].Count != 2 {
+		t.Errorf("LoginFailures()[0].Count after a failed Login = %d, want 2", got[0].Count)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/merlonsec/merlon/internal/engine"
 	"github.com/merlonsec/merlon/internal/fill"
@@ -16,21 +18,34 @@ type Auth struct {
 	// Login, when set, is the flow that obtains (and renews) its token.
 	Login *engine.Login
 	// CheckMethod and CheckPath are the request that proves the identity
-	// works: it must answer 2xx. Without them Merlon sends GET to the
-	// target URL and, when that answers neither 2xx nor 401/403, the first
-	// GET operation without path parameters once the inventory is known.
+	// works: it must answer 2xx. Without them Merlon looks for a GET that
+	// refuses anonymous callers (see preflightIdentities).
 	CheckMethod string
 	CheckPath   string
 }
 
+// Bounds of the identity proof without a configured check: how many GET
+// operations are asked anonymously for one that refuses, and how many of
+// those that refuse are tried with each identity.
+const (
+	maxAnonProbes   = 5
+	maxProtectedOps = 3
+)
+
 // preflightIdentities logs every identity in and sends its check request,
 // before anything else is scanned: wrong credentials must stop the scan,
 // never produce a clean report of what anonymous users see. It returns the
-// identities whose default check was inconclusive, for confirmIdentities.
-// An identity that is refused is an InputError, which the CLI maps to the
-// usage exit code: bad credentials are bad input.
+// identities not yet proven, for confirmIdentities. An identity that is
+// refused is an InputError, which the CLI maps to the usage exit code: bad
+// credentials are bad input.
+//
+// A configured check is the proof. Without one, a 2xx on the target URL
+// proves nothing by itself (many APIs have a public root), so the target
+// URL is asked anonymously too: the identity is proven only when the
+// anonymous caller is refused (401/403) where the identity is let in.
 func preflightIdentities(ctx context.Context, c *engine.Client, cfg Config) ([]scan.Identity, error) {
 	var undecided []scan.Identity
+	var anon *scan.Exchange // the target URL asked anonymously, once
 	for _, id := range cfg.Identities {
 		a := cfg.Auth[id.Name]
 		if a.Login != nil {
@@ -46,59 +61,204 @@ func preflightIdentities(ctx context.Context, c *engine.Client, cfg Config) ([]s
 		if !explicit {
 			req.Method, req.Path = http.MethodGet, cfg.Target.String()
 		}
-		ex, err := c.Do(ctx, req)
+		ex, err := checkRequest(ctx, c, id, req)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if errors.Is(err, scan.ErrWriteNotAllowed) || errors.Is(err, scan.ErrOutOfScope) {
-				return nil, badInput("identity %q%s: check request: %v", id.Name, roleOf(id), err)
-			}
-			return nil, fmt.Errorf("identity %q check request: %w", id.Name, err)
+			return nil, err
 		}
-		switch st := ex.Response.Status; {
-		case st >= 200 && st < 300:
-		case st == http.StatusUnauthorized || st == http.StatusForbidden || explicit:
+		st := ex.Response.Status
+		switch {
+		case explicit && ok2xx(st):
+			continue
+		case explicit || st == http.StatusUnauthorized:
 			return nil, refused(id, ex)
-		default:
+		case st != http.StatusForbidden && !ok2xx(st):
+			undecided = append(undecided, id)
+			continue
+		}
+		if anon == nil {
+			if anon, err = checkRequest(ctx, c, scan.Identity{Name: scan.Anonymous}, &scan.Request{Method: http.MethodGet, Path: cfg.Target.String(), Identity: scan.Anonymous}); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case st == http.StatusForbidden && anon.Response.Status != http.StatusUnauthorized:
+			return nil, refused(id, ex)
+		case st == http.StatusForbidden || !refusesAnonymous(anon):
+			// A 403 where anonymous got 401: the API knew the identity
+			// and denied it the root; the inventory decides.
 			undecided = append(undecided, id)
 		}
 	}
 	return undecided, nil
 }
 
-// confirmIdentities settles the identities whose check on the target URL
-// was inconclusive (a 404 on the root is common) with the first GET
-// operation that needs no path parameter.
-func confirmIdentities(ctx context.Context, h scan.Requester, ops []*scan.Operation, values *scan.ValueBank, ids []scan.Identity) error {
-	if len(ids) == 0 {
-		return nil
+// checkRequest sends one request of the identity proof.
+func checkRequest(ctx context.Context, h scan.Requester, id scan.Identity, req *scan.Request) (*scan.Exchange, error) {
+	ex, err := h.Do(ctx, req)
+	if err == nil {
+		return ex, nil
 	}
-	var op *scan.Operation
-	for _, o := range ops {
-		if o.Method == http.MethodGet && len(scan.PathParams(o.Path)) == 0 {
-			op = o
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if errors.Is(err, scan.ErrWriteNotAllowed) || errors.Is(err, scan.ErrOutOfScope) {
+		return nil, badInput("identity %q%s: check request: %v", id.Name, roleOf(id), err)
+	}
+	return nil, fmt.Errorf("identity %q check request: %w", id.Name, err)
+}
+
+// confirmIdentities proves the identities the preflight could not, once
+// the inventory is known. The proof is an operation that refuses
+// anonymous callers (401/403) and answers the identity 2xx. GET
+// operations are asked anonymously, those without path parameters and
+// declared secured first, those that look administrative last (a user
+// identity is rightly refused there); each identity then tries the ones
+// that refuse until one lets it in.
+//
+// An identity refused by every such operation it tried is an InputError.
+// An identity for which no operation refuses anonymous callers cannot be
+// proven either way: that is a warning for the report, naming it, so the
+// report never looks clean on credentials nobody checked.
+func confirmIdentities(ctx context.Context, h scan.Requester, ops []*scan.Operation, values *scan.ValueBank, ids []scan.Identity) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cands := proofCandidates(ops)
+	type proof struct {
+		op   *scan.Operation
+		anon int // the anonymous status, 401 or 403
+	}
+	var protected []proof
+	var tried []string
+	for _, op := range cands {
+		if len(protected) >= maxProtectedOps || len(tried) >= maxAnonProbes {
 			break
 		}
-	}
-	for _, id := range ids {
-		if op == nil {
-			return badInput("identity %q%s could not be checked: the target URL does not answer 2xx and the API has no GET operation without parameters; set check: {method, path} for it in merlon.yaml", id.Name, roleOf(id))
-		}
 		req := fill.Request(op, values)
-		req.Identity = id.Name
-		ex, err := h.Do(ctx, req)
+		req.Identity = scan.Anonymous
+		ex, err := checkRequest(ctx, h, scan.Identity{Name: scan.Anonymous}, req)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("identity %q check request: %w", id.Name, err)
+			return nil, err
 		}
-		if st := ex.Response.Status; st < 200 || st >= 300 {
-			return refused(id, ex)
+		tried = append(tried, fmt.Sprintf("%s %s answered %d", op.Method, op.Path, ex.Response.Status))
+		if refusesAnonymous(ex) {
+			protected = append(protected, proof{op, ex.Response.Status})
 		}
 	}
-	return nil
+
+	var warnings []string
+	for _, id := range ids {
+		var refusal *scan.Exchange
+		proven := false
+		for _, p := range protected {
+			req := fill.Request(p.op, values)
+			req.Identity = id.Name
+			ex, err := checkRequest(ctx, h, id, req)
+			if err != nil {
+				return nil, err
+			}
+			st := ex.Response.Status
+			if ok2xx(st) {
+				proven = true
+				break
+			}
+			// A 403 where anonymous got 401 means the API knew the
+			// identity and denied it this operation (a user on an admin
+			// one): not a sign of wrong credentials.
+			if refusal == nil && (st == http.StatusUnauthorized || st == p.anon) {
+				refusal = ex
+			}
+		}
+		switch {
+		case proven:
+		case refusal != nil:
+			return nil, refused(id, refusal)
+		case len(protected) > 0:
+			warnings = append(warnings, fmt.Sprintf("identity %q%s could not be verified: the operations that refuse anonymous callers answered it neither 2xx nor 401/403; set check: {method, path} for it in merlon.yaml to an operation that needs its credentials", id.Name, roleOf(id)))
+		default:
+			seen := "the API has no GET operation to try"
+			if len(tried) > 0 {
+				seen = "no operation tried refuses anonymous callers (" + strings.Join(tried, ", ") + ")"
+			}
+			warnings = append(warnings, fmt.Sprintf("identity %q%s could not be verified: %s, so wrong credentials would go unnoticed; set check: {method, path} for it in merlon.yaml to an operation that needs its credentials", id.Name, roleOf(id), seen))
+		}
+	}
+	return warnings, nil
+}
+
+// proofCandidates orders the GET operations for the identity proof:
+// fewer path parameters first (a made-up ID answers 404 to everybody),
+// then those the spec declares secured, then the rest; operations that
+// look administrative go last.
+func proofCandidates(ops []*scan.Operation) []*scan.Operation {
+	var out []*scan.Operation
+	for _, op := range ops {
+		if op != nil && op.Method == http.MethodGet && !declaredPublic(op) {
+			out = append(out, op)
+		}
+	}
+	rank := func(op *scan.Operation) int {
+		r := 0
+		if len(scan.PathParams(op.Path)) > 0 {
+			r += 4
+		}
+		if looksAdministrative(op.Path) {
+			r += 2
+		}
+		if len(op.Security) == 0 {
+			r++
+		}
+		return r
+	}
+	slices.SortStableFunc(out, func(a, b *scan.Operation) int { return rank(a) - rank(b) })
+	return out
+}
+
+// declaredPublic reports whether the spec says an operation needs no
+// credentials (security: [] or an empty requirement).
+func declaredPublic(op *scan.Operation) bool {
+	if op.Security == nil {
+		return false
+	}
+	if len(op.Security) == 0 {
+		return true
+	}
+	for _, req := range op.Security {
+		if len(req) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// looksAdministrative reports whether a path has a segment that names an
+// administrative area.
+func looksAdministrative(p string) bool {
+	for _, seg := range strings.Split(strings.ToLower(p), "/") {
+		for _, w := range []string{"admin", "internal", "manage", "staff", "superuser", "sudo"} {
+			if strings.HasPrefix(seg, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func ok2xx(status int) bool { return status >= 200 && status < 300 }
+
+func refusesAnonymous(ex *scan.Exchange) bool {
+	st := ex.Response.Status
+	return st == http.StatusUnauthorized || st == http.StatusForbidden
+}
+
+// loginWarnings turns the renewals that failed mid-scan into warnings.
+func loginWarnings(fails []engine.LoginFailure) []string {
+	var out []string
+	for _, f := range fails {
+		out = append(out, fmt.Sprintf("identity %q could not log in again during the scan (%d %s; last: %s); requests sent as it afterwards carried refused credentials, so checks acting as it may have missed findings",
+			f.Identity, f.Count, plural(f.Count, "failure"), f.Last))
+	}
+	return out
 }
 
 func refused(id scan.Identity, ex *scan.Exchange) error {
@@ -118,8 +278,10 @@ func roleOf(id scan.Identity) string {
 	return " (role " + id.Role + ")"
 }
 
-// specHeader is what a spec URL is fetched with: the global headers and
-// the default identity's current credentials.
+// specHeader is what a spec URL is fetched with under --spec-auth: the
+// global headers and the default identity's static headers and cookies.
+// The spec is read before anyone logs in, so a login-flow token is not
+// among them.
 func specHeader(global http.Header, ids []scan.Identity) http.Header {
 	h := global.Clone()
 	if h == nil {

@@ -129,3 +129,135 @@ func TestIdentityPreflight(t *testing.T) {
 		})
 	}
 }
+
+// gatedAPI serves a spec with GET /items and GET /admin/stats. The root
+// answers rootStatus to everybody without a good token (with 403, only to
+// callers with a token: anonymous gets 401); /items needs
+// "Bearer good-token" unless itemsPublic; /admin/stats answers 401 without
+// a token and 403 to every token (nobody here is an admin).
+func gatedAPI(t *testing.T, rootStatus int, itemsPublic bool) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"openapi":"3.0.3","info":{"title":"gated","version":"1"},"paths":{
+		  "/admin/stats":{"get":{"responses":{"200":{"description":"ok"}}}},
+		  "/items":{"get":{"responses":{"200":{"description":"ok"}}}}}}`)
+	})
+	mux.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
+		if !itemsPublic && r.Header.Get("Authorization") != "Bearer good-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":1}]`)
+	})
+	mux.HandleFunc("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusForbidden)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if rootStatus == http.StatusForbidden && r.Header.Get("Authorization") == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if rootStatus == http.StatusUnauthorized && r.Header.Get("Authorization") == "Bearer good-token" {
+			fmt.Fprint(w, "welcome")
+			return
+		}
+		w.WriteHeader(rootStatus)
+		fmt.Fprint(w, "root")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// An identity is proven only by an operation that refuses anonymous
+// callers: a public root, or an API where nothing is refused, must not
+// let wrong credentials through silently.
+func TestIdentityProof(t *testing.T) {
+	tests := []struct {
+		name        string
+		root        int
+		itemsPublic bool
+		token       string
+		wantErr     string // "" for a report
+		wantWarning string // in the report's warnings; "" for none about identities
+	}{
+		{name: "public root, wrong token", root: 200, token: "WRONG",
+			wantErr: `identity "alice" (role user) is not accepted: GET http://` /* …/items */},
+		{name: "public root, good token", root: 200, token: "good-token"},
+		{name: "protected root, good token", root: 401, token: "good-token"},
+		{name: "protected root, wrong token", root: 401, token: "WRONG", wantErr: "answered 401 Unauthorized; check its credentials"},
+		{name: "admin-only root, good token", root: 403, token: "good-token"},
+		{name: "admin-only root, wrong token", root: 403, token: "WRONG", wantErr: "/items answered 401"},
+		{name: "missing root, wrong token", root: 404, token: "WRONG", wantErr: "/items answered 401"},
+		{name: "nothing refuses anonymous callers but an admin operation", root: 200, itemsPublic: true, token: "WRONG-or-not",
+			wantWarning: `identity "alice" (role user) could not be verified: the operations that refuse anonymous callers answered it neither 2xx nor 401/403`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := gatedAPI(t, tt.root, tt.itemsPublic)
+			cfg := scanConfig(t, srv.URL)
+			cfg.Checks = []scan.Check{&identitySpy{}}
+			cfg.Identities = []scan.Identity{{Name: "alice", Role: "user", Headers: http.Header{"Authorization": {"Bearer " + tt.token}}}}
+			rep, err := pipeline.Run(context.Background(), cfg)
+			if tt.wantErr != "" {
+				var ie *pipeline.InputError
+				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Run error = %v, want an InputError containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), tt.token) {
+					t.Errorf("error %q shows the token", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run error = %v, want a report", err)
+			}
+			var about []string
+			for _, w := range rep.Warnings {
+				if strings.Contains(w, "identity") {
+					about = append(about, w)
+				}
+			}
+			switch {
+			case tt.wantWarning == "" && len(about) > 0:
+				t.Errorf("warnings = %q, want none about identities", about)
+			case tt.wantWarning != "" && (len(about) != 1 || !strings.Contains(about[0], tt.wantWarning)):
+				t.Errorf("warnings = %q, want one containing %q", about, tt.wantWarning)
+			}
+		})
+	}
+}
+
+// With no operation at all that refuses anonymous callers, the warning
+// says what was tried.
+func TestIdentityUnverifiable(t *testing.T) {
+	srv := authAPI(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"openapi":"3.0.3","info":{"title":"open","version":"1"},"paths":{"/items":{"get":{"responses":{"200":{"description":"ok"}}}}}}`)
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[]`)
+	})
+	srv.Config.Handler = mux
+	cfg := scanConfig(t, srv.URL)
+	cfg.Checks = []scan.Check{&identitySpy{}}
+	cfg.Identities = []scan.Identity{{Name: "bob", Headers: http.Header{"Authorization": {"Bearer anything"}}}}
+	rep, err := pipeline.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run error = %v, want a report", err)
+	}
+	want := `identity "bob" could not be verified: no operation tried refuses anonymous callers (GET /items answered 200)`
+	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, want) {
+		t.Errorf("warnings = %q, want one containing %q", rep.Warnings, want)
+	}
+}

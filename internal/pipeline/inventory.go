@@ -53,6 +53,7 @@ func inventory(ctx context.Context, cfg Config, given *spec.Spec, c *engine.Clie
 		info := sp.Info
 		res.spec = &info
 		res.ops = sp.Operations
+		res.warnings = append(res.warnings, sp.Warnings...)
 		base, err := apiBase(cfg, sp.Info.Servers)
 		if err != nil {
 			return nil, err
@@ -77,9 +78,10 @@ func inventory(ctx context.Context, cfg Config, given *spec.Spec, c *engine.Clie
 // ordinary responses.
 const maxSpecBytes = 64 << 20
 
-// loadSpec reads --spec from a file or URL. A spec URL on another origin
-// than the target is fetched without the user's headers, so credentials
-// meant for the API never travel elsewhere, unless SpecAuth asks for them.
+// loadSpec reads --spec from a file or URL. A spec URL is fetched without
+// the -H headers or any identity's credentials, whatever its origin, unless
+// SpecAuth asks for them: a spec is usually public, and a credential sent
+// where it is not needed is a credential exposed for nothing.
 func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 	src := cfg.Spec
 	if isURL(src) {
@@ -88,11 +90,8 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 			return nil, badInput("invalid spec URL %q", src)
 		}
 		var hdr http.Header
-		if sameOrigin(u, cfg.Target) || cfg.SpecAuth {
-			hdr = cfg.specHeader
-			if hdr == nil {
-				hdr = cfg.Headers
-			}
+		if cfg.SpecAuth {
+			hdr = specHeader(cfg.Headers, cfg.Identities)
 		}
 		fetcher := engine.New(engine.Config{BaseURL: u, Timeout: cfg.Timeout, Header: hdr, Insecure: cfg.Insecure, MaxRequests: 10,
 			MaxBodyBytes: maxSpecBytes, UserAgent: "merlon/" + cfg.ToolVersion})
@@ -101,17 +100,18 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ex.Response.Status != http.StatusOK {
-				return nil, fmt.Errorf("GET %s: HTTP %d", raw, ex.Response.Status)
+			if st := ex.Response.Status; st != http.StatusOK {
+				return nil, specStatusError(st, cfg.SpecAuth)
 			}
 			if ex.Response.Truncated {
-				return nil, fmt.Errorf("GET %s: spec larger than %d MiB", raw, maxSpecBytes>>20)
+				return nil, fmt.Errorf("the spec is larger than %d MiB", maxSpecBytes>>20)
 			}
 			return ex.Response.Raw, nil
 		}
+		// spec.Load's errors already begin "load spec <url>:".
 		s, err := spec.Load(ctx, src, fetch)
 		if err != nil {
-			return nil, badInput("load spec: %v", err)
+			return nil, badInput("%v", err)
 		}
 		return s, nil
 	}
@@ -126,6 +126,21 @@ func loadSpec(ctx context.Context, cfg Config) (*spec.Spec, error) {
 		return nil, badInput("%v", err)
 	}
 	return s, nil
+}
+
+// specStatusError says what a status other than 200 from a spec URL means
+// and what to do about it.
+func specStatusError(st int, sentAuth bool) error {
+	answered := fmt.Sprintf("answered %d %s", st, http.StatusText(st))
+	switch {
+	case (st == http.StatusUnauthorized || st == http.StatusForbidden) && !sentAuth:
+		return fmt.Errorf("%s; pass --spec-auth to send your credentials", answered)
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		return fmt.Errorf("%s to the credentials sent with --spec-auth; check them, or pass the spec as a file", answered)
+	case st == http.StatusNotFound || st == http.StatusGone:
+		return fmt.Errorf("%s; check the --spec URL, or leave --spec out to let Merlon look for the spec", answered)
+	}
+	return fmt.Errorf("%s, not 200; check the --spec URL, or pass the spec as a file", answered)
 }
 
 // isURL tells a --spec URL from a file path.

@@ -62,7 +62,81 @@ func privilege(op *scan.Operation) (why string, declared bool) {
 	if len(segs) > 1 && privilegedLeaves[segs[len(segs)-1]] {
 		return fmt.Sprintf("its path ends in %q", segs[len(segs)-1]), false
 	}
+	if op.Method == http.MethodGet && !selfPaths[segs[len(segs)-1]] {
+		if field := listsRoles(op); field != "" {
+			return fmt.Sprintf("its answer lists accounts with their %q", field), false
+		}
+	}
 	return "", false
+}
+
+// privilegeFields are response members that only say who may do what.
+var privilegeFields = map[string]bool{"is_admin": true, "isadmin": true, "is_staff": true, "isstaff": true,
+	"is_superuser": true, "issuperuser": true, "permissions": true, "privileges": true, "scopes": true}
+
+// roleFields are response members that may hold a privilege role, or a
+// job title: they count only when the spec shows a privileged value.
+var roleFields = map[string]bool{"role": true, "roles": true, "user_role": true, "userrole": true, "access_level": true}
+
+// listsRoles returns the member through which a GET's 2xx answer, by its
+// spec, lists accounts with their privileges: an array of objects (bare,
+// or under a member) with a privilege member, or a role member whose enum
+// or example names a privileged role. Listing who holds which privilege is
+// an administrator's view; a single object (the caller's own profile) is
+// not. "" when the answer lists none.
+func listsRoles(op *scan.Operation) string {
+	for code, r := range op.Responses {
+		if !strings.HasPrefix(code, "2") || r == nil || r.Schema == nil {
+			continue
+		}
+		lists := []*scan.Schema{r.Schema}
+		for _, p := range r.Schema.Properties {
+			lists = append(lists, p)
+		}
+		for _, l := range lists {
+			if l == nil || l.Type != "array" || l.Items == nil {
+				continue
+			}
+			for name, p := range l.Items.Properties {
+				n := strings.ToLower(name)
+				if privilegeFields[n] || (roleFields[n] && privilegedValue(p)) {
+					return name
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// privilegedValue reports whether a schema's enum or example (or its
+// items', for a list of roles) names a privileged role.
+func privilegedValue(s *scan.Schema) bool {
+	if s == nil {
+		return false
+	}
+	vals := append([]any{s.Example}, s.Enum...)
+	if s.Items != nil {
+		vals = append(append(vals, s.Items.Example), s.Items.Enum...)
+	}
+	for _, v := range vals {
+		var strs []string
+		switch t := v.(type) {
+		case string:
+			strs = []string{t}
+		case []any:
+			for _, e := range t {
+				if str, ok := e.(string); ok {
+					strs = append(strs, str)
+				}
+			}
+		}
+		for _, str := range strs {
+			if str != "" && scan.RoleRank(str) == 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // BFLA looks for broken function level authorization: privileged
@@ -82,9 +156,10 @@ func (BFLA) Meta() scan.Meta {
 		CWE:         285,
 		Severity:    scan.High,
 		MinSeverity: scan.High,
-		Description: "Calls privileged operations (admin tags and scopes, /admin, /internal, /manage and role paths) " +
-			"as the most privileged identity, as each lower identity and anonymously, and reports lower callers that " +
-			"get the same 2xx answer. With --active it also deletes, as a lower identity, objects it created as the " +
+		Description: "Calls privileged operations (admin tags and scopes, /admin, /internal, /manage and role paths, " +
+			"answers that list accounts with their roles) as the most privileged identity, as each lower identity and " +
+			"anonymously, and reports lower callers that get the same 2xx answer; also asks a few common admin paths " +
+			"missing from the inventory, reported only when they answer JSON data where a made-up path does not. With --active it also deletes, as a lower identity, objects it created as the " +
 			"privileged one, and tries PUT and PATCH (with the unchanged representation) on items a lower identity " +
 			"may only read, reporting methods the spec does not declare that answer 2xx.",
 	}
@@ -111,6 +186,7 @@ func (c BFLA) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan
 		}
 		f.privilegedRead(ctx, op)
 	}
+	f.adminGuesses(ctx)
 	if t.Active {
 		f.privilegedDeletes(ctx)
 		f.methodSwaps(ctx)
@@ -356,4 +432,104 @@ func (f *bfla) acceptsAnything(ctx context.Context, method string) bool {
 		f.catchAll[method] = ex
 	}
 	return ex == nil || success(ex)
+}
+
+// adminGuesses are administrative GETs common enough to ask for when the
+// inventory lacks them. The list is short on purpose: each guess costs a
+// request per caller, and a longer list finds little more.
+var adminGuesses = []string{"/admin", "/admin/users", "/admin/config", "/admin/settings", "/admin/stats",
+	"/internal", "/internal/users", "/management/users"}
+
+// adminBaseline is a path under /admin that exists on no API: what the
+// target answers to it is what it answers to a guess that missed.
+const adminBaseline = "/admin/merlon-probe-no-such-path"
+
+// adminGuesses asks the common admin paths missing from the inventory, as
+// the first ordinary identity and anonymously, with GET only. A guess is
+// reported when it answers a caller 2xx with JSON data while the made-up
+// baseline path does not answer that caller 2xx: an API that answers
+// anything with 200 (a single-page app's index, a catch-all) is never
+// reported. Redirects are not followed, so an admin area that sends
+// callers to its login page stays quiet too. When a privileged identity
+// is configured, it must get an answer of the same shape, or the path is
+// not an admin function at all.
+func (f *bfla) adminGuesses(ctx context.Context) {
+	hasTop := len(f.acts) > 0 && f.acts[0].rank == 2
+	top := actor{name: "(no privileged identity)", rank: 2}
+	if hasTop {
+		top = f.acts[0]
+	}
+	var callers []actor
+	for _, a := range f.lower(top) {
+		if a.rank == 1 && len(callers) == 0 || a.rank == 0 {
+			callers = append(callers, a)
+		}
+	}
+	get := func(p string, who actor) *scan.Exchange {
+		return f.s.Do(ctx, &scan.Request{Method: http.MethodGet, Path: p, Identity: who.name, NoRedirect: true})
+	}
+	softOK := make(map[string]bool) // callers the baseline answers 2xx
+	for _, a := range callers {
+		softOK[a.name] = f.s.Done() || success(get(adminBaseline, a))
+	}
+	for _, p := range adminGuesses {
+		if f.s.Done() {
+			return
+		}
+		if inInventory(f.t, p) {
+			continue
+		}
+		var through []actor
+		var first *scan.Exchange
+		var ev []scan.Evidence
+		for _, a := range callers {
+			if softOK[a.name] {
+				continue
+			}
+			ex := get(p, a)
+			if !meaningful(ex) || !probe.IsJSON(probe.MediaType(ex.Response.Header)) {
+				continue
+			}
+			if first == nil {
+				first = ex
+			}
+			through = append(through, a)
+			ev = append(ev, probe.Evidence(ex, a.name+" calls it and gets data", ""))
+		}
+		if len(through) == 0 {
+			continue
+		}
+		conf := scan.Possible
+		if hasTop {
+			topEx := get(p, top)
+			if !meaningful(topEx) || !sameShape(topEx, first) {
+				continue
+			}
+			conf = scan.Likely
+			ev = append([]scan.Evidence{probe.Evidence(topEx, top.name+", the privileged identity, calls it", "")}, ev...)
+		}
+		var names []string
+		for _, a := range through {
+			names = append(names, a.label())
+		}
+		name := "GET " + p
+		fd := probe.Finding(f.meta, f.t, name, "admin path guess")
+		fd.Title = "BFLA: admin path open to " + through[0].name
+		fd.Confidence = conf
+		fd.Description = fmt.Sprintf("%s is not in the inventory, but it is a common administrative path, and %s got JSON data from it "+
+			"where a made-up path under /admin got no 2xx.", name, strings.Join(names, " and "))
+		fd.Evidence = ev
+		f.findings = append(f.findings, fd)
+	}
+}
+
+// inInventory reports whether any operation of the inventory already has
+// path p (privileged ones are called by privilegedRead).
+func inInventory(t *scan.Target, p string) bool {
+	for _, op := range t.Operations {
+		if op != nil && strings.EqualFold(strings.TrimRight(op.Path, "/"), p) {
+			return true
+		}
+	}
+	return false
 }
