@@ -158,7 +158,7 @@ without a failing finding, 130 interrupted.`,
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log more detail and show full evidence")
 	f.StringVar(&opts.Config, "config", "", "merlon.yaml with the target, headers and identities (flags override it); see docs/identities.md")
 	f.StringArrayVar(&opts.Identities, "identity", nil, "identity to act as, as 'name:role:Header: value' (repeatable); see docs/identities.md")
-	f.BoolVar(&opts.SpecAuth, "spec-auth", false, "send the credentials to a --spec URL on another origin too")
+	f.BoolVar(&opts.SpecAuth, "spec-auth", false, "send the -H headers and the default identity's static credentials to a --spec URL")
 	f.StringVar(&opts.JWTWordlist, "jwt-wordlist", "", "file of candidate JWT secrets, one a line, tried after Merlon's built-in list")
 	f.StringVar(&opts.LLMCanary, "llm-canary", "", "text known to be in an LLM endpoint's system prompt; a reply containing it confirms a system-prompt leak")
 	f.BoolVar(&opts.Save, "save", false, "store the scan and its report in the database, for the dashboard and diffs (see docs/serve.md)")
