@@ -12,7 +12,7 @@ import (
 
 // exposureChecks are the checks the exposure and misconfiguration twins
 // are built for.
-const exposureChecks = "exposure.sensitive-data,exposure.debug-pages,misconfig.dangerous-methods"
+const exposureChecks = "exposure,misconfig.dangerous-methods"
 
 // keys lists "check location" for every finding of the report, sorted.
 func keys(rep scan.Report) []string {
@@ -98,5 +98,60 @@ func TestDangerousMethods(t *testing.T) {
 				t.Errorf("findings =\n%s\nwant\n%s", g, tt.want)
 			}
 		})
+	}
+}
+
+// TestExposureFullScan: a scan with every check names each debug or
+// management path once; exposure.debug-pages owns them, and
+// inventory.exposed-files, which asks for files at the same kind of
+// paths, does not repeat them.
+func TestExposureFullScan(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(coverage.ExposureVulnerable())
+	defer srv.Close()
+	rep, _ := scanReport(t, srv.URL, "--spec", srv.URL+"/openapi.json")
+	by := map[string][]string{}
+	for _, f := range rep.Findings {
+		if f.Operation == "" && strings.HasPrefix(f.Location, "/") {
+			by[f.Location] = append(by[f.Location], f.CheckID)
+		}
+	}
+	for _, p := range []string{"/actuator", "/actuator/env", "/actuator/heapdump", "/console"} {
+		if got := by[p]; len(got) != 1 || got[0] != "exposure.debug-pages" {
+			t.Errorf("findings on %s = %v, want exactly one, from exposure.debug-pages", p, got)
+		}
+	}
+	for p, ids := range by {
+		if len(ids) > 1 {
+			t.Errorf("%s reported %d times: %v", p, len(ids), ids)
+		}
+	}
+}
+
+func TestCORSVulnerable(t *testing.T) {
+	t.Parallel()
+	fs := scanTwin(t, coverage.CORSVulnerable(), []string{"misconfig.cors"}, "--checks", "misconfig.cors")
+	for _, c := range []struct {
+		loc string
+		sev scan.Severity
+	}{
+		{"Access-Control-Allow-Origin: null", scan.High},  // null origin with credentials
+		{"Access-Control-Allow-Credentials", scan.Medium}, // * with credentials
+		{"Access-Control-Allow-Origin", scan.Low},         // any origin reflected, no credentials
+	} {
+		f := wantTwinFinding(t, fs, "misconfig.cors", "", c.loc, scan.Confirmed)
+		if f.CheckID != "" && f.Severity != c.sev {
+			t.Errorf("misconfig.cors %s severity = %v, want %v", c.loc, f.Severity, c.sev)
+		}
+	}
+	if len(fs) != 3 {
+		t.Errorf("%d CORS findings, want 3: %v", len(fs), twinKeys(fs))
+	}
+}
+
+func TestCORSClean(t *testing.T) {
+	t.Parallel()
+	if fs := scanTwin(t, coverage.CORSClean(), []string{"misconfig."}, "--checks", "misconfig.cors"); len(fs) != 0 {
+		t.Errorf("clean twin has CORS findings: %v", twinKeys(fs))
 	}
 }

@@ -279,7 +279,17 @@ func TestHostileTarget(t *testing.T) {
 		t.Fatalf("JSON report does not parse: %v", err)
 	}
 	warnings := strings.Join(rep.Warnings, "\n")
-	for _, want := range []string{"over the body cap", "timed out", "oversized headers"} {
+	for _, want := range []string{
+		"over the body cap",                          // gzip and deflate bombs, endless body
+		"timed out",                                  // slowloris, slow body
+		"oversized headers",                          // one 4 MiB header
+		"more than 1000 header fields",               // 10,000 headers
+		"more than 5 times in a row",                 // redirect loop
+		"to another origin",                          // off-scope redirect
+		"a JSON content type and a body that is not", // invalid JSON
+		"nested more than 64 levels",                 // JSON 100,000 deep
+		"not valid UTF-8",                            // invalid UTF-8
+	} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}

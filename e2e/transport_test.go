@@ -53,7 +53,7 @@ func TestTransportVulnerable(t *testing.T) {
 	defer srv.Close()
 	port80.Lock() // the redirect check asks 127.0.0.1:80
 	defer port80.Unlock()
-	rep := scanEnv(t, nil, srv.URL, "--checks", "transport", "--insecure")
+	rep := scanEnv(t, nil, srv.URL, "--checks", "transport,misconfig.security-headers", "--insecure")
 	got := strings.Join(keys(rep), "\n") + "\n"
 	for _, want := range []string{
 		"transport.tls  TLS 1.0",
@@ -66,6 +66,7 @@ func TestTransportVulnerable(t *testing.T) {
 		"transport.cookie-httponly  session_id",
 		"transport.cookie-samesite  session_id",
 		"transport.mixed-content  ",
+		"misconfig.security-headers  Strict-Transport-Security", // max-age of five minutes
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("findings lack %q; have\n%s", want, got)
@@ -90,7 +91,7 @@ func TestTransportClean(t *testing.T) {
 	defer port80.Unlock()
 	// No --insecure: the clean twin's CA is trusted through SSL_CERT_FILE,
 	// as a private CA would be in real use.
-	rep := scanEnv(t, []string{"SSL_CERT_FILE=" + ca}, srv.URL, "--checks", "transport")
+	rep := scanEnv(t, []string{"SSL_CERT_FILE=" + ca}, srv.URL, "--checks", "transport,misconfig.security-headers")
 	if len(rep.Findings) != 0 {
 		t.Errorf("clean twin has findings:\n%s", strings.Join(keys(rep), "\n"))
 	}

@@ -56,6 +56,7 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 		if soon, gen := id.expiring(time.Now(), c.cfg.MinRelogin); soon {
 			if err := c.relogin(ctx, id, gen); err != nil {
 				c.s.log.WarnContext(ctx, "token renewal failed", "identity", id.name, "error", err)
+				c.s.loginFailed(id.name, err)
 			}
 		}
 	}
@@ -68,6 +69,7 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 	// just did) and retry once.
 	if err := c.relogin(ctx, id, gen); err != nil {
 		c.s.log.WarnContext(ctx, "login again after 401 failed", "identity", id.name, "error", err)
+		c.s.loginFailed(id.name, err)
 		return ex, nil
 	}
 	header, _ = c.header(req, id)
@@ -129,6 +131,9 @@ func (c *Client) follow(ctx context.Context, method string, u *url.URL, header h
 		}
 		next, err := u.Parse(loc)
 		if err != nil || !sameOrigin(next, c.base) {
+			if err == nil {
+				c.s.shapes.offScope.Add(1)
+			}
 			return ex, nil
 		}
 		next.Fragment, next.RawFragment = "", ""
@@ -251,6 +256,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	if truncated {
 		c.s.truncated.Add(1)
 	}
+	c.s.shapes.inspect(resp.Header, raw, truncated)
 	return resp, raw, truncated, dur, nil
 }
 

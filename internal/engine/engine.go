@@ -124,6 +124,17 @@ type Stats struct {
 	OversizedHeaders int
 	// RedirectLimit counts requests given up after five in-scope redirects.
 	RedirectLimit int
+	// OffScopeRedirects are redirects to another origin, which Merlon
+	// does not follow (Request.NoRedirect ones are not counted).
+	OffScopeRedirects int
+	// ManyHeaders are responses with more than 1,000 header values.
+	ManyHeaders int
+	// InvalidJSON are complete bodies declared JSON that do not parse;
+	// DeepJSON those nested more than 64 levels (Merlon reads no deeper).
+	InvalidJSON, DeepJSON int
+	// InvalidUTF8 are complete JSON or UTF-8 text bodies that are not
+	// valid UTF-8.
+	InvalidUTF8 int
 }
 
 // Client sends checks' requests to the target. It is safe for concurrent
@@ -158,6 +169,11 @@ type shared struct {
 	timeouts        atomic.Int64
 	bigHeaders      atomic.Int64
 	redirectLimit   atomic.Int64
+	shapes          shapeCounts
+
+	// failedLogins are the renewals that failed mid-scan, by identity;
+	// guarded by mu.
+	failedLogins map[string]*LoginFailure
 
 	mu     sync.Mutex
 	byOp   map[*scan.Operation]reach
@@ -298,6 +314,12 @@ func (c *Client) Stats() Stats {
 		Timeouts:         int(c.s.timeouts.Load()),
 		OversizedHeaders: int(c.s.bigHeaders.Load()),
 		RedirectLimit:    int(c.s.redirectLimit.Load()),
+
+		OffScopeRedirects: int(c.s.shapes.offScope.Load()),
+		ManyHeaders:       int(c.s.shapes.manyHeaders.Load()),
+		InvalidJSON:       int(c.s.shapes.invalidJSON.Load()),
+		DeepJSON:          int(c.s.shapes.deepJSON.Load()),
+		InvalidUTF8:       int(c.s.shapes.invalidUTF8.Load()),
 	}
 }
 
@@ -308,6 +330,10 @@ type Limits struct {
 	MaxBodyBytes   int64
 	MaxHeaderBytes int64
 	MaxRedirects   int
+	// MaxHeaderFields and MaxJSONDepth are where ManyHeaders and DeepJSON
+	// start counting.
+	MaxHeaderFields int
+	MaxJSONDepth    int
 }
 
 // Limits returns the bounds c enforces.
@@ -317,6 +343,9 @@ func (c *Client) Limits() Limits {
 		MaxBodyBytes:   c.cfg.MaxBodyBytes,
 		MaxHeaderBytes: maxHeaderBytes,
 		MaxRedirects:   maxRedirects,
+
+		MaxHeaderFields: maxHeaderFields,
+		MaxJSONDepth:    maxJSONDepth,
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 	"time"
 )
 
-// TransportVulnerable sets a session cookie with no attributes and serves
-// an HTML page that loads a script over plain HTTP. Serve it over TLS with
+// TransportVulnerable sets a session cookie with no attributes, sends
+// Strict-Transport-Security with a five-minute max-age, and serves an
+// HTML page that loads a script over plain HTTP. Serve it over TLS with
 // TransportVulnerableTLS.
 func TransportVulnerable() http.Handler {
 	mux := http.NewServeMux()
@@ -31,7 +32,7 @@ func TransportVulnerable() http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'")
 		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		w.Header().Set("Strict-Transport-Security", "max-age=300") // five minutes: too short to protect
 		w.Write([]byte(`<!doctype html><html><head><title>console</title><script src="http://cdn.example.com/app.js"></script></head><body></body></html>`))
 	})
 	return mux

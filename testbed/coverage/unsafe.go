@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,11 +16,13 @@ import (
 const unsafeSpec = `{"openapi":"3.0.3","info":{"title":"outbound twin","version":"1"},"paths":{
  "/login":{"get":{"parameters":[{"name":"next","in":"query","schema":{"type":"string"},"example":"/home"}],"responses":{"302":{"description":"redirect"}}}},
  "/preview":{"get":{"parameters":[{"name":"url","in":"query","required":true,"schema":{"type":"string","format":"uri"},"example":"https://example.com/"}],"responses":{"200":{"description":"a link preview"}}}},
+ "/card":{"get":{"parameters":[{"name":"source","in":"query","required":true,"schema":{"type":"string","format":"uri"},"example":"https://example.com/"}],"responses":{"200":{"description":"an HTML card showing the page at source"}}}},
  "/webhooks":{"post":{"requestBody":{"required":true,"content":{"application/json":{"schema":{"type":"object","required":["url"],"properties":{"url":{"type":"string","format":"uri"},"event":{"type":"string","example":"order.created"}}}}}},"responses":{"201":{"description":"registered"}}}},
  "/webhooks/{id}":{"delete":{"parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"integer"}}],"responses":{"204":{"description":"removed"}}}}}}`
 
 // outboundAPI is the outbound-request twin: open redirects, link
-// previews fetched server-side, and webhook registration.
+// previews fetched server-side (as JSON, and as an HTML card), and
+// webhook registration.
 type outboundAPI struct {
 	hardened bool
 	client   *http.Client
@@ -30,13 +33,16 @@ type outboundAPI struct {
 }
 
 // UnsafeVulnerable is an API with an open redirect (/login?next= goes
-// anywhere), a link preview that fetches any URL it is given (SSRF), and
+// anywhere), a link preview that fetches any URL it is given (SSRF), an
+// HTML card that does the same and puts the page it read into its own
+// HTML unencoded (third-party content reflected), and
 // webhook registration that accepts and pings any URL. So that tests never
 // reach beyond the machine, it fetches only http URLs on 127.0.0.1.
 func UnsafeVulnerable() http.Handler { return newOutboundAPI(false) }
 
-// UnsafeClean is its twin: /login redirects only to relative paths, and
-// previews and webhooks accept only allowlisted https hosts.
+// UnsafeClean is its twin: /login redirects only to relative paths,
+// previews, cards and webhooks accept only allowlisted https hosts, and
+// the card escapes what it read.
 func UnsafeClean() http.Handler { return newOutboundAPI(true) }
 
 // allowedHosts are the only hosts the clean twin fetches or calls.
@@ -57,6 +63,7 @@ func newOutboundAPI(hardened bool) http.Handler {
 	mux.HandleFunc("GET /login", a.login)
 	mux.HandleFunc("GET /home", func(w http.ResponseWriter, r *http.Request) { sendJSON(w, 200, `{"page":"home"}`) })
 	mux.HandleFunc("GET /preview", a.preview)
+	mux.HandleFunc("GET /card", a.card)
 	mux.HandleFunc("POST /webhooks", a.register)
 	mux.HandleFunc("DELETE /webhooks/{id}", a.unregister)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { sendJSON(w, 404, `{"error":"not found"}`) })
@@ -123,6 +130,26 @@ func (a *outboundAPI) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sendJSON(w, 200, fmt.Sprintf(`{"url":%q,"snippet":%q}`, raw, body[:min(len(body), 200)]))
+}
+
+// card shows the page at ?source= inside its own HTML: raw on the
+// vulnerable twin, escaped on the clean one.
+func (a *outboundAPI) card(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("source")
+	if !a.allowed(raw) {
+		sendJSON(w, 400, `{"error":"this URL cannot be shown"}`)
+		return
+	}
+	body, err := a.fetch(r.Context(), raw)
+	if err != nil {
+		sendJSON(w, 502, `{"error":"fetch failed"}`)
+		return
+	}
+	if a.hardened {
+		body = html.EscapeString(body)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, "<!DOCTYPE html><html><body><article class=\"card\">%s</article></body></html>", body)
 }
 
 func (a *outboundAPI) register(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -37,7 +38,8 @@ func (DebugPages) Meta() scan.Meta {
 		MinSeverity: scan.Low,
 		Description: "Sends one GET to each of /console (Werkzeug debugger), /actuator, /actuator/env, " +
 			"/debug/pprof/, /debug/vars, /phpinfo.php and /info.php, one HEAD to /actuator/heapdump, and one GET " +
-			"to an unknown path (Spring's Whitelabel page), all under the base URL: at most 9 requests. " +
+			"to an unknown path (Spring's Whitelabel page), all under the base URL, and the same but the unknown path " +
+			"again from the origin's root when the base URL has a path: at most 9 requests, or 17. " +
 			"An endpoint is reported only when its body (or, for the heap dump, its headers) carries the " +
 			"endpoint's own signature.",
 	}
@@ -115,30 +117,51 @@ var debugEndpoints = []debugEndpoint{
 		"The default error page names the framework and shows that error handling was left at its defaults."},
 }
 
-// Run probes each endpoint once.
+// Run probes each endpoint once under the base URL and, when the base has
+// a path (an API served under /api/v1, say), once more from the origin's
+// root, where frameworks mount management endpoints whatever the API's
+// prefix. Locations are then paths from the origin, so the two differ.
 func (c DebugPages) Run(ctx context.Context, t *scan.Target, h scan.Requester) ([]scan.Finding, error) {
 	m := c.Meta()
 	var out []scan.Finding
 	s := probe.NewSender(h)
-	for _, e := range debugEndpoints {
-		ex := s.Do(ctx, &scan.Request{Method: e.method, Path: e.path, NoRedirect: true})
-		if s.Done() {
-			break
+	base := strings.TrimSuffix(t.BaseURL.Path, "/")
+	roots := []string{""}
+	if base != "" {
+		roots = append(roots, "/")
+	}
+	for _, root := range roots {
+		for _, e := range debugEndpoints {
+			if root != "" && e.path == UnknownPath {
+				continue // the Whitelabel page is the application's, asked once
+			}
+			path, loc := e.path, e.path
+			switch {
+			case root != "":
+				u := url.URL{Scheme: t.BaseURL.Scheme, Host: t.BaseURL.Host, Path: e.path}
+				path = u.String()
+			case base != "":
+				loc = base + e.path
+			}
+			ex := s.Do(ctx, &scan.Request{Method: e.method, Path: path, NoRedirect: true})
+			if s.Done() {
+				return out, s.Err()
+			}
+			if ex == nil {
+				continue
+			}
+			matched := e.match(ex)
+			if matched == "" {
+				continue
+			}
+			f := probe.Finding(m, t, "", loc)
+			f.Title = e.name + " exposed"
+			f.Severity = e.severity
+			f.Confidence = scan.Confirmed
+			f.Description = fmt.Sprintf("%s %s answered with the %s. %s", e.method, loc, e.name, e.why)
+			f.Evidence = []scan.Evidence{probe.Evidence(ex, e.name+" signature in the response", matched)}
+			out = append(out, f)
 		}
-		if ex == nil {
-			continue
-		}
-		matched := e.match(ex)
-		if matched == "" {
-			continue
-		}
-		f := probe.Finding(m, t, "", e.path)
-		f.Title = e.name + " exposed"
-		f.Severity = e.severity
-		f.Confidence = scan.Confirmed
-		f.Description = fmt.Sprintf("%s %s answered with the %s. %s", e.method, e.path, e.name, e.why)
-		f.Evidence = []scan.Evidence{probe.Evidence(ex, e.name+" signature in the response", matched)}
-		out = append(out, f)
 	}
 	return out, s.Err()
 }

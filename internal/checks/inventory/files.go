@@ -63,6 +63,9 @@ func contains(subs ...string) func([]byte) string {
 }
 
 // exposedFiles is what ExposedFiles asks for, most severe first.
+// Framework debug and management endpoints (Spring actuator, Go pprof and
+// expvar, phpinfo) are not here: exposure.debug-pages owns them, so that
+// a full scan reports each such path once.
 var exposedFiles = []exposedFile{
 	{"/.env", "environment file", scan.High, func(b []byte) string {
 		if !notHTML(b) {
@@ -102,13 +105,8 @@ var exposedFiles = []exposedFile{
 		}
 		return ""
 	}},
-	{"/actuator/env", "Spring Boot actuator environment", scan.High, contains(`"propertySources"`, `"activeProfiles"`)},
-	{"/actuator", "Spring Boot actuator index", scan.Medium, contains(`"_links"`, `"self"`, `actuator`)},
-	{"/debug/vars", "Go expvar debug variables", scan.Medium, contains(`"memstats"`, `"cmdline"`)},
-	{"/debug/pprof/", "Go pprof profiler", scan.Medium, contains("Types of profiles available")},
 	{"/debug", "debug console", scan.Medium, func(b []byte) string { return titleHas(b, "debug", "werkzeug", "console") }},
 	{"/server-status", "Apache server status", scan.Medium, contains("Apache Server Status")},
-	{"/phpinfo.php", "PHP configuration page", scan.Medium, contains("phpinfo()", "PHP Version")},
 	{"/admin", "administration console", scan.Medium, func(b []byte) string { return titleHas(b, "admin", "administration", "dashboard") }},
 	{"/swagger-ui", "API documentation console", scan.Medium, docsMatch},
 	{"/swagger-ui.html", "API documentation console", scan.Medium, docsMatch},
@@ -144,8 +142,8 @@ func docsMatch(b []byte) string {
 }
 
 // ExposedFiles reports files and consoles served that should not be: a
-// .env or .git directory, database dumps, actuator and debug endpoints,
-// admin consoles, API documentation consoles.
+// .env or .git directory, database dumps, debug and admin consoles, API
+// documentation consoles.
 type ExposedFiles struct{}
 
 var _ scan.Check = ExposedFiles{}
@@ -162,8 +160,7 @@ func (ExposedFiles) Meta() scan.Meta {
 		MinSeverity: scan.Low,
 		Description: fmt.Sprintf("Sends one GET to a random path as the not-found baseline, then one GET to each "+
 			"of %d well-known paths (/.env, /.git/config, /.git/HEAD, /.htpasswd, SQL dumps, /backup.zip, "+
-			"/actuator, /actuator/env, /debug, /debug/vars, /debug/pprof/, /server-status, /phpinfo.php, "+
-			"/admin, /swagger-ui, /docs, /.DS_Store) from the origin's root, and from the API base path when "+
+			"/debug, /server-status, /admin, /swagger-ui, /docs, /.DS_Store) from the origin's root, and from the API base path when "+
 			"it has one. A path is reported only when its body carries the file's signature ([core] in "+
 			".git/config, KEY=VALUE lines in .env, …) and differs from the baseline; a status alone never counts.",
 			len(exposedFiles)),

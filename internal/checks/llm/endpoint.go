@@ -3,14 +3,15 @@
 // excessive agency and unsafe output.
 //
 // Every probe is a POST, and each costs the target's owner a model call,
-// so every check here is active. Each check finds the endpoints first
-// (OpenAI-compatible /v1/chat/completions and /v1/completions, and /chat,
-// /api/chat, /ask, /prompt plus inventory POST operations on such paths,
-// asked "Hello"), then sends its few probes one after another, waiting
-// Delay between requests to a model, and stops at MaxTime whatever is
-// left. An endpoint counts only when it answers in a chat shape: OpenAI
-// choices, or a JSON reply/response/answer/output/content/text field, or
-// an event stream of such chunks.
+// so every check here is active. The checks of one Family act together
+// as one careful client of each target (see Family): they find the
+// endpoints once (OpenAI-compatible /v1/chat/completions and
+// /v1/completions, and /chat, /api/chat, /ask, /prompt plus inventory POST
+// operations on such paths, asked "Hello"), send every request to a model
+// one at a time, Delay after the one before it ended, and stop at MaxTime
+// for all of them together. An endpoint counts only when it answers in a
+// chat shape: OpenAI choices, or a JSON reply/response/answer/output/
+// content/text field, or an event stream of such chunks.
 //
 // Probes are written so that an API which merely echoes its input cannot
 // pass them: the expected token never appears in the prompt as such (the
@@ -24,6 +25,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -36,7 +38,8 @@ import (
 const (
 	// DefaultDelay separates two requests to a model.
 	DefaultDelay = 500 * time.Millisecond
-	// DefaultMaxTime caps one check's run, detection included.
+	// DefaultMaxTime caps a family's whole run on one target, detection
+	// included.
 	DefaultMaxTime = 60 * time.Second
 )
 
@@ -48,11 +51,13 @@ const (
 	maxCandidates = 10
 )
 
-// Config paces a check. The zero value uses the defaults.
+// Config paces a family of checks. The zero value uses the defaults.
 type Config struct {
-	// Delay is the pause between requests to a model; negative for none.
+	// Delay is the pause between the end of one request to a model and
+	// the start of the next; negative for none.
 	Delay time.Duration
-	// MaxTime caps the check's run.
+	// MaxTime caps the run of all the family's checks on one target,
+	// counted from the first one's start.
 	MaxTime time.Duration
 }
 
@@ -102,43 +107,34 @@ type Reply struct {
 // ToolCall is one function call in an answer.
 type ToolCall struct{ Name, Arguments string }
 
-// session sends one check's prompts, paced.
-type session struct {
-	s     *probe.Sender
-	cfg   Config
-	sent  bool
-	eps   []Endpoint
-	check string
+// run is one check's run inside its target's session: the shared pacing
+// and endpoints, and the check's own Sender, so that each check reports
+// its own failures.
+type run struct {
+	*session
+	s *probe.Sender
 }
 
-// start finds endpoints within the check's time cap. The returned ctx
-// carries the cap; cancel must be called.
-func start(ctx context.Context, t *scan.Target, h scan.Requester, cfg Config) (context.Context, context.CancelFunc, *session, error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.maxTime())
-	ss := &session{s: probe.NewSender(h), cfg: cfg}
-	for _, p := range candidates(t) {
-		if len(ss.eps) >= maxEndpoints || ss.s.Done() {
-			break
-		}
-		sh := simpleShape
-		switch {
-		case strings.HasSuffix(p, "/chat/completions"):
-			sh = chatShape
-		case strings.HasSuffix(p, "/completions"):
-			sh = completionShape
-		}
-		ep := Endpoint{Path: p, shape: sh}
-		if ex, r := ss.send(ctx, ep, "Hello", false); ex != nil && ex.Response.Status < 300 && r.Text != "" {
-			ss.eps = append(ss.eps, ep)
-		}
+// start joins t's session in f (a private one when f is nil), finding the
+// endpoints if no check has yet. The returned ctx ends at the session's
+// time cap; cancel must be called.
+func start(ctx context.Context, f *Family, t *scan.Target, h scan.Requester) (context.Context, context.CancelFunc, *run, error) {
+	if f == nil {
+		f = NewFamily(Config{})
 	}
+	ss := f.session(t)
+	ctx, cancel := context.WithDeadline(ctx, ss.deadline)
+	if !time.Now().Before(ss.deadline) {
+		return ctx, cancel, nil, scan.Skip(fmt.Sprintf("the LLM checks' time cap (%s) ran out before this check's turn", ss.cfg.maxTime()))
+	}
+	ss.discover(ctx, t, h)
 	if len(ss.eps) == 0 {
-		if err := ss.s.Err(); err != nil && ctx.Err() == nil {
-			return ctx, cancel, nil, err
+		if ss.err != nil {
+			return ctx, cancel, nil, ss.err
 		}
 		return ctx, cancel, nil, scan.Skip("no LLM endpoint found")
 	}
-	return ctx, cancel, ss, nil
+	return ctx, cancel, &run{session: ss, s: probe.NewSender(h)}, nil
 }
 
 func candidates(t *scan.Target) []string {
@@ -166,36 +162,24 @@ func candidates(t *scan.Target) []string {
 	return out
 }
 
-// ask sends prompt to ep after the pacing delay.
-func (ss *session) ask(ctx context.Context, ep Endpoint, prompt string) (*scan.Exchange, Reply) {
-	return ss.send(ctx, ep, prompt, true)
+// ask sends prompt to ep in its turn.
+func (r *run) ask(ctx context.Context, ep Endpoint, prompt string) (*scan.Exchange, Reply) {
+	return r.session.send(ctx, r.s, ep, prompt)
 }
 
-func (ss *session) send(ctx context.Context, ep Endpoint, prompt string, paced bool) (*scan.Exchange, Reply) {
-	if paced && ss.sent {
-		select {
-		case <-ctx.Done():
-			return nil, Reply{}
-		case <-time.After(ss.cfg.delay()):
-		}
-	}
-	var body any
+// body is prompt in ep's shape.
+func body(ep Endpoint, prompt string) []byte {
+	var v any
 	switch ep.shape {
 	case chatShape:
-		body = map[string]any{"model": "default", "messages": []any{map[string]string{"role": "user", "content": prompt}}}
+		v = map[string]any{"model": "default", "messages": []any{map[string]string{"role": "user", "content": prompt}}}
 	case completionShape:
-		body = map[string]any{"model": "default", "prompt": prompt, "max_tokens": 200}
+		v = map[string]any{"model": "default", "prompt": prompt, "max_tokens": 200}
 	default:
-		body = map[string]any{"message": prompt, "prompt": prompt, "question": prompt, "input": prompt, "query": prompt}
+		v = map[string]any{"message": prompt, "prompt": prompt, "question": prompt, "input": prompt, "query": prompt}
 	}
-	raw, _ := json.Marshal(body)
-	ex := ss.s.Do(ctx, &scan.Request{Method: http.MethodPost, Path: ep.Path, Body: raw,
-		Header: http.Header{"Content-Type": {"application/json"}}})
-	if ex == nil {
-		return nil, Reply{}
-	}
-	ss.sent = true
-	return ex, parse(ex)
+	raw, _ := json.Marshal(v)
+	return raw
 }
 
 // replyKeys are field names simple chat APIs answer in.
