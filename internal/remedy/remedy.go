@@ -4,7 +4,9 @@
 // Flask setting to change than when told "configure your server".
 //
 // Texts are Markdown files embedded from texts/<check-id>/, named
-// <framework>-<datastore>.md, <framework>.md or generic.md.
+// <framework>-<datastore>.md, <framework>.md, <datastore>.md or
+// generic.md. Framework and datastore names never coincide (they are
+// internal/fingerprint's constants), so one directory holds both.
 package remedy
 
 import (
@@ -31,7 +33,10 @@ var includeRe = regexp.MustCompile(`(?m)^\{\{include ([A-Za-z0-9._-]+)/([A-Za-z0
 
 // For returns the remediation for checkID on a target with stack st: the
 // text for its framework and datastore together, else for its framework,
-// else the check's generic text, else "". Names are matched in lower case.
+// else for its datastore, else the check's generic text, else "". The
+// framework goes before the datastore because a framework's text names
+// its own data layer (the ORM, the driver it ships with), while a
+// datastore's text can only list drivers. Names are matched in lower case.
 func For(checkID string, st scan.Stack) string {
 	id := strings.ToLower(checkID)
 	fw := strings.ToLower(st.Framework)
@@ -42,6 +47,9 @@ func For(checkID string, st scan.Stack) string {
 	}
 	if fw != "" {
 		names = append(names, fw)
+	}
+	if ds != "" {
+		names = append(names, ds)
 	}
 	names = append(names, "generic")
 	for _, n := range names {

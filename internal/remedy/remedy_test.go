@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/merlonsec/merlon/internal/checks"
+	"github.com/merlonsec/merlon/internal/fingerprint"
 	"github.com/merlonsec/merlon/internal/remedy"
 	"github.com/merlonsec/merlon/internal/scan"
 )
@@ -49,6 +50,12 @@ func TestForFallback(t *testing.T) {
 		{"framework alone", errs, scan.Stack{Framework: "flask"}, "flask"},
 		{"generic for unknown framework", errs, scan.Stack{Framework: "phoenix", Datastore: "mongodb"}, "generic"},
 		{"generic for datastore alone", errs, scan.Stack{Datastore: "mongodb"}, "generic"},
+		{"datastore alone", "inject.sql", scan.Stack{Datastore: "mysql"}, "mysql"},
+		{"datastore when the framework has no text", "inject.sql", scan.Stack{Framework: "phoenix", Datastore: "PostgreSQL"}, "postgresql"},
+		{"framework before datastore when no pair text", "inject.sql", scan.Stack{Framework: "flask", Datastore: "mysql"}, "flask"},
+		{"framework before datastore", "inject.sql", scan.Stack{Framework: "django", Datastore: "postgresql"}, "django"},
+		{"pair before both", "inject.sql", scan.Stack{Framework: "flask", Datastore: "sqlite"}, "flask-sqlite"},
+		{"no escape through the datastore", "misconfig.cors", scan.Stack{Datastore: "../inject.sql/mysql"}, "generic"},
 		{"generic for empty stack", "misconfig.cors", scan.Stack{}, "generic"},
 		{"unknown check", "nosuch.check", scan.Stack{Framework: "flask"}, ""},
 		{"empty check", "", scan.Stack{}, ""},
@@ -65,6 +72,32 @@ func TestForFallback(t *testing.T) {
 				t.Errorf("For(%q, %+v) = %.50q…, want texts/%s/%s.md", tt.id, tt.stack, got, tt.id, tt.want)
 			}
 		})
+	}
+}
+
+// TestInjectTextsPerFramework holds the injection checks to a text of
+// their own for every framework the fingerprinter names, and inject.sql
+// to one for every SQL datastore it names, so that no detected stack gets
+// only the generic advice.
+func TestInjectTextsPerFramework(t *testing.T) {
+	frameworks := []string{fingerprint.Flask, fingerprint.FastAPI, fingerprint.Django, fingerprint.Express,
+		fingerprint.Rails, fingerprint.Spring, fingerprint.ASPNET, fingerprint.Go}
+	for _, id := range []string{"inject.sql", "inject.command", "inject.template"} {
+		generic := text(t, id, "generic")
+		for _, fw := range frameworks {
+			if got := remedy.For(id, scan.Stack{Framework: fw}); got == generic || got == "" {
+				t.Errorf("For(%q, %s) = the generic text, want texts/%s/%s.md", id, fw, id, fw)
+			}
+		}
+	}
+	generic := text(t, "inject.sql", "generic")
+	for _, ds := range []string{fingerprint.SQLite, fingerprint.PostgreSQL, fingerprint.MySQL, fingerprint.MSSQL, fingerprint.Oracle} {
+		if got := remedy.For("inject.sql", scan.Stack{Datastore: ds}); got == generic || got == "" {
+			t.Errorf("For(inject.sql, datastore %s) = the generic text, want texts/inject.sql/%s.md", ds, ds)
+		}
+	}
+	if got := remedy.For("inject.nosql", scan.Stack{Framework: fingerprint.Django, Datastore: fingerprint.MongoDB}); got != text(t, "inject.nosql", "mongodb") {
+		t.Errorf("For(inject.nosql, django+mongodb) is not the MongoDB text")
 	}
 }
 

@@ -1,13 +1,22 @@
 """Merlon's injection testbed: a small Flask API whose endpoints paste
 input into SQL (SQLite and, with DATABASE_URL, PostgreSQL), into a
-Mongo-style query, into a shell command and into a Jinja2 template.
+Mongo-style query, into a shell command and into Jinja2 and Mako templates.
+
+SQL injection is reachable through every kind of injection point (path,
+query, header, cookie, nested JSON object and array element), in a string
+and a numeric context, and behind three kinds of answer: one that passes
+the database error on (error-based proof), one that only tells found from
+not found (boolean proof) and one that always says the same (time-based
+proof, PostgreSQL only: SQLite has no sleep). The shell runs one command
+whose output comes back and one whose output does not.
 
 MERLON_VARIANT picks the code:
   vulnerable  string concatenation everywhere
   fixed       parameterised queries, strict types, argument lists, templates
               that take input as variables
   jitter      fixed, but every answer is delayed by a random time, with rare
-              long spikes, and carries a random request ID
+              spikes long enough to pass the first step of a time-based
+              proof (see jitter below), and carries a random request ID
 """
 
 import os
@@ -20,6 +29,7 @@ import time
 import uuid
 
 from flask import Flask, jsonify, render_template_string, request
+from mako.template import Template as MakoTemplate
 
 from openapi import spec
 
@@ -63,12 +73,24 @@ def pg_setup():
     cur.execute("INSERT INTO items VALUES (1, 'apple'), (2, 'banana'), (3, 'cherry') ON CONFLICT DO NOTHING")
 
 
+# Merlon's time-based proof at its default 2 s delay asks, in turn, for an
+# answer at least 1.6 s slower than the slowest baseline (step 1), then one
+# at least 3.2 s slower that also took 1.2 s longer than the first (step 2),
+# then a fast one for 0 s and a slow one again. A spike of 1.7 to 2.5 s
+# passes step 1 whenever the baseline had none, and never step 2: the
+# jittery twin stays silent because the delay does not scale, not because
+# its spikes are too short to be noticed. Spikes are rare (1.5%) to keep the
+# scan short.
+JITTER_SPIKE = 0.015
+JITTER_SPIKE_SECONDS = (1.7, 2.5)
+
+
 @app.after_request
 def jitter(resp):
     if VARIANT == "jitter":
-        delay = random.uniform(0, 0.15)
-        if random.random() < 0.05:
-            delay += random.uniform(0.8, 1.4)
+        delay = random.uniform(0, 0.02)
+        if random.random() < JITTER_SPIKE:
+            delay += random.uniform(*JITTER_SPIKE_SECONDS)
         time.sleep(delay)
     return resp
 
@@ -91,8 +113,9 @@ def run_sql(store, sql, params=()):
     return cur.fetchall()
 
 
-def lookup(store, by, value):
-    """Finds an item by name or id, the vulnerable way or the fixed one."""
+def lookup(store, by, value, blind=False):
+    """Finds an item by name or id, the vulnerable way or the fixed one.
+    A blind lookup hides the database error behind a generic one."""
     try:
         if VULNERABLE:
             if by == "name":
@@ -110,8 +133,8 @@ def lookup(store, by, value):
             ph = "?" if store == "sqlite" else "%s"
             rows = run_sql(store, f"SELECT id, name FROM items WHERE {by} = {ph}", (value,))
     except Exception as e:  # noqa: BLE001 — the point is to leak it
-        if store == "postgresql":
-            pg_db().rollback() if not pg_db().autocommit else None
+        if blind:
+            return answer({"error": "internal error"}, 500)
         return answer({"error": f"{type(e).__module__}.{type(e).__name__}: {e}"}, 500)
     if not rows:
         return answer({"error": "not found"}, 404)
@@ -126,9 +149,13 @@ def sql_routes(store, prefix):
         return lookup(store, "id", item_id)
 
     def search():
-        if "name" in request.args:
-            return lookup(store, "name", request.args["name"])
+        return lookup(store, "name", request.args.get("name", ""))
+
+    def search_id():
         return lookup(store, "id", request.args.get("id", ""))
+
+    def blind_items():
+        return lookup(store, "name", request.args.get("fruit", ""), blind=True)
 
     def find():
         body = request.get_json(silent=True) or {}
@@ -139,6 +166,8 @@ def sql_routes(store, prefix):
     app.add_url_rule(f"{prefix}/items/by-name/<name>", f"{store}_by_name", by_name)
     app.add_url_rule(f"{prefix}/items/<item_id>", f"{store}_by_id", by_id)
     app.add_url_rule(f"{prefix}/items", f"{store}_search", search)
+    app.add_url_rule(f"{prefix}/items/by-id", f"{store}_search_id", search_id)
+    app.add_url_rule(f"{prefix}/blind/items", f"{store}_blind_items", blind_items)
     app.add_url_rule(f"{prefix}/items/find", f"{store}_find_name", find, methods=["POST"])
     app.add_url_rule(f"{prefix}/items/find-id", f"{store}_find_id", find, methods=["POST"])
 
@@ -146,6 +175,50 @@ def sql_routes(store, prefix):
 sql_routes("sqlite", "/sqlite")
 if DATABASE_URL:
     sql_routes("postgresql", "/pg")
+
+
+# The other kinds of injection point, on SQLite: the same lookup reached
+# through a header, a cookie, a nested object and an array of objects.
+
+
+@app.get("/sqlite/items/current")
+def sqlite_by_header():
+    return lookup("sqlite", "name", request.headers.get("X-Item-Name", ""))
+
+
+@app.get("/sqlite/items/saved")
+def sqlite_by_cookie():
+    return lookup("sqlite", "name", request.cookies.get("item", ""))
+
+
+@app.post("/sqlite/items/query")
+def sqlite_by_filter():
+    body = request.get_json(silent=True) or {}
+    return lookup("sqlite", "name", (body.get("filter") or {}).get("name", ""))
+
+
+@app.post("/sqlite/items/batch")
+def sqlite_by_batch():
+    body = request.get_json(silent=True) or {}
+    items = body.get("items") or [{}]
+    if not isinstance(items, list) or not isinstance(items[0], dict):
+        return answer({"error": "items must be a list of objects"}, 400)
+    return lookup("sqlite", "name", items[0].get("name", ""))
+
+
+@app.get("/pg/blind/audit")
+def pg_audit():
+    """Records a lookup and answers the same whatever happened: only the
+    time the query takes can tell."""
+    name = request.args.get("fruit", "")
+    try:
+        if VULNERABLE:
+            run_sql("postgresql", f"SELECT count(*) FROM items WHERE name = '{name}'")
+        else:
+            run_sql("postgresql", "SELECT count(*) FROM items WHERE name = %s", (name,))
+    except Exception:  # noqa: BLE001 — swallowed, as a fire-and-forget audit would
+        pass
+    return answer({"recorded": True})
 
 
 # --- NoSQL -----------------------------------------------------------------
@@ -211,6 +284,19 @@ def tools_lookup():
     return answer({"output": proc.stdout + proc.stderr})
 
 
+@app.get("/tools/ping")
+def tools_ping():
+    """Runs a command whose output never comes back: only time tells."""
+    host = request.args.get("host", "")
+    if VULNERABLE:
+        subprocess.run("true " + host, shell=True, capture_output=True, timeout=9)
+    else:
+        if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+            return answer({"error": "invalid host"}, 400)
+        subprocess.run(["true", host], capture_output=True, timeout=9)
+    return answer({"status": "queued"})
+
+
 # --- Template --------------------------------------------------------------
 
 
@@ -222,6 +308,19 @@ def greeting():
             text = render_template_string("Hello " + name + "!")
         else:
             text = render_template_string("Hello {{ name }}!", name=name)
+    except Exception:  # noqa: BLE001
+        return answer({"error": "could not render"}, 500)
+    return answer({"greeting": text})
+
+
+@app.get("/greeting/mako")
+def greeting_mako():
+    name = request.args.get("name", "guest")
+    try:
+        if VULNERABLE:
+            text = MakoTemplate("Hello " + name + "!").render()
+        else:
+            text = MakoTemplate("Hello ${name | h}!").render(name=name)
     except Exception:  # noqa: BLE001
         return answer({"error": "could not render"}, 500)
     return answer({"greeting": text})

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what Merlon's injection testbed needs on a Debian machine: Flask
-# (with Jinja2) and psycopg2 for the system Python (/usr/bin/python3), and
-# PostgreSQL 15 for the PostgreSQL-backed endpoints. Safe to run again: it
-# installs only what is missing.
+# (with Jinja2), Mako and psycopg2 for the system Python (/usr/bin/python3),
+# and PostgreSQL (any major; the harness runs the newest) for the
+# PostgreSQL-backed endpoints. Safe to run again: it installs only what is
+# missing.
 set -eu
 
 sudo=""
@@ -13,7 +14,8 @@ fi
 missing=""
 /usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || missing="$missing python3-flask"
 /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing="$missing python3-psycopg2"
-[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$missing postgresql"
+/usr/bin/python3 -c 'import mako' >/dev/null 2>&1 || missing="$missing python3-mako"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 
 if [ -n "$missing" ]; then
 	echo "testbed: installing$missing"

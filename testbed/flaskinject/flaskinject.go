@@ -1,6 +1,6 @@
 // Package flaskinject starts Merlon's injection testbed for tests: a real
-// Flask app on SQLite, PostgreSQL, a Mongo-style in-memory store, a shell
-// and Jinja2, with one variant per start (see testbed/flask-injection/app.py).
+// Flask app on SQLite, PostgreSQL, a Mongo-style in-memory store, a shell,
+// Jinja2 and Mako, with one variant per start (see testbed/flask-injection/app.py).
 //
 // Processes live in their own process groups and are killed when the test
 // ends, or when the test binary dies.
@@ -9,6 +9,7 @@ package flaskinject
 import (
 	"errors"
 	"fmt"
+	"github.com/merlonsec/merlon/internal/store/pgtest"
 	"github.com/merlonsec/merlon/testbed/internal/proc"
 	"net"
 	"os"
@@ -22,11 +23,9 @@ import (
 	"time"
 )
 
-// Python is Debian's interpreter, where python3-flask and python3-psycopg2 live.
+// Python is Debian's interpreter, where python3-flask, python3-mako and
+// python3-psycopg2 live.
 const Python = "/usr/bin/python3"
-
-// PGBin holds Debian's PostgreSQL 15 server programs.
-const PGBin = "/usr/lib/postgresql/15/bin"
 
 const readyTimeout = 30 * time.Second
 
@@ -43,15 +42,19 @@ func Dir() string {
 }
 
 var available = sync.OnceValue(func() error {
-	if err := exec.Command(Python, "-c", "import flask, psycopg2").Run(); err != nil {
-		return fmt.Errorf("flask-injection testbed unavailable: %s lacks flask or psycopg2; run testbed/flask-injection/install.sh", Python)
+	if err := exec.Command(Python, "-c", "import flask, mako, psycopg2").Run(); err != nil {
+		return fmt.Errorf("flask-injection testbed unavailable: %s lacks flask, mako or psycopg2; run testbed/flask-injection/install.sh", Python)
 	}
 	return nil
 })
 
+// pgBin finds the newest installed PostgreSQL's server programs, as the
+// store's tests do.
+var pgBin = sync.OnceValues(pgtest.BinDir)
+
 var pgAvailable = sync.OnceValue(func() error {
-	if _, err := os.Stat(filepath.Join(PGBin, "initdb")); err != nil {
-		return fmt.Errorf("postgresql 15 unavailable: %w; run testbed/flask-injection/install.sh", err)
+	if _, err := pgBin(); err != nil {
+		return fmt.Errorf("%w; run testbed/flask-injection/install.sh", err)
 	}
 	return nil
 })
@@ -144,6 +147,10 @@ func start(variant, dbURL string) (*App, *proc.Process, error) {
 // user when run as root (the server refuses to run as root), trusting
 // local connections, on a free 127.0.0.1 port.
 func startPostgres(dir string) (url string, stop func(), err error) {
+	bin, err := pgBin()
+	if err != nil {
+		return "", nil, err
+	}
 	data := filepath.Join(dir, "pgdata")
 	asPG := func(args ...string) *exec.Cmd {
 		if os.Geteuid() == 0 {
@@ -159,14 +166,14 @@ func startPostgres(dir string) (url string, stop func(), err error) {
 			return "", nil, err
 		}
 	}
-	if out, err := asPG(filepath.Join(PGBin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+	if out, err := asPG(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
 		return "", nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
 	port, err := proc.FreePort()
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := asPG(filepath.Join(PGBin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1",
+	cmd := asPG(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1",
 		"-k", dir, "-c", "fsync=off")
 	p, err := proc.Launch("postgres", cmd)
 	if err != nil {
@@ -174,7 +181,7 @@ func startPostgres(dir string) (url string, stop func(), err error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	err = proc.WaitFor(p, time.Now().Add(readyTimeout), func() bool {
-		out, err := exec.Command(filepath.Join(PGBin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(port)).CombinedOutput()
+		out, err := exec.Command(filepath.Join(bin, "pg_isready"), "-h", "127.0.0.1", "-p", strconv.Itoa(port)).CombinedOutput()
 		return err == nil && strings.Contains(string(out), "accepting")
 	})
 	if err != nil {

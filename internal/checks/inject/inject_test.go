@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,13 +152,17 @@ func TestQuickSkipsTiming(t *testing.T) {
 	checktest.None(t, got)
 }
 
-// jittery is clean but slow: random latency with rare long spikes, and a
-// volatile request ID in every answer.
+// jittery is clean but slow: random latency up to 100ms, and one answer
+// in four delayed 350 to 450ms more, and a volatile request ID in every
+// answer. At a 0.4s delay a spike passes the first timing step (slowest
+// baseline + 0.32s) whenever the baseline had none, but never the second
+// (+0.64s): what keeps it silent is the 2d step, not luck. TestTimingSteps
+// covers the later steps with latency that gets past the earlier ones.
 func jittery() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := time.Duration(rand.IntN(150)) * time.Millisecond
-		if rand.IntN(8) == 0 {
-			d += 500 * time.Millisecond
+		d := time.Duration(rand.IntN(100)) * time.Millisecond
+		if rand.IntN(4) == 0 {
+			d += time.Duration(350+rand.IntN(100)) * time.Millisecond
 		}
 		time.Sleep(d)
 		fmt.Fprintf(w, `{"request":%d,"name":%q}`, rand.Int64(), "x")
@@ -168,7 +173,10 @@ func TestJitterReportsNothing(t *testing.T) {
 	t.Parallel()
 	ops := []*scan.Operation{checktest.Op("GET", "/ping", scan.Parameter{Name: "host", In: "query", Required: true, Example: "a"})}
 	for _, c := range []scan.Check{inject.SQL{Delay: 0.4}, inject.Command{Delay: 0.4}, inject.NoSQL{}, inject.Template{}} {
-		checktest.None(t, checktest.Run(t, c, jittery(), checktest.WithActive(), checktest.WithOperations(ops...)))
+		t.Run(c.Meta().ID, func(t *testing.T) {
+			t.Parallel()
+			checktest.None(t, checktest.Run(t, c, jittery(), checktest.WithActive(), checktest.WithOperations(ops...)))
+		})
 	}
 }
 
@@ -303,13 +311,85 @@ func TestTemplate(t *testing.T) {
 	checktest.None(t, checktest.Run(t, inject.Template{}, greet(false), checktest.WithActive(), checktest.WithOperations(ops...)))
 }
 
-func TestBudgetPerPoint(t *testing.T) {
+// TestBudgetTotal runs the real command check on more points than its
+// quick-profile total allows: the target must see exactly 400 requests.
+func TestBudgetTotal(t *testing.T) {
 	t.Parallel()
-	n := 0
+	var params []scan.Parameter
+	for i := range 60 {
+		params = append(params, scan.Parameter{Name: fmt.Sprintf("host%02d", i), In: "query", Required: true, Example: "a"})
+	}
+	var n atomic.Int64
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); fmt.Fprint(w, "queued") })
+	checktest.Run(t, inject.Command{Delay: 0.2}, api, checktest.WithActive(), checktest.WithProfile(scan.Quick),
+		checktest.WithOperations(checktest.Op("GET", "/ping", params...)))
+	if n.Load() != 400 {
+		t.Errorf("quick command run sent %d requests to 60 points, want its total cap 400", n.Load())
+	}
+}
+
+// scripted is clean, and slow on a schedule: the n-th request that asks
+// for a sleep takes delays[n] (none past the end), whatever it asks for.
+// Aligning latency with the timing probes stands for the worst luck
+// random latency could bring, one step at a time. first counts the
+// timing requests of the first separator, ";".
+func scripted(delays []time.Duration, first *atomic.Int64) http.Handler {
+	var n atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.URL.Query().Get("host")
+		if strings.Contains(host, "sleep") {
+			if strings.HasPrefix(host, "a;sleep ") {
+				first.Add(1)
+			}
+			if i := int(n.Add(1)) - 1; i < len(delays) {
+				time.Sleep(delays[i])
+			}
+		}
+		fmt.Fprint(w, "queued")
+	})
+}
+
+// TestTimingSteps shows that each confirmation step of a time-based proof
+// is what rejects latency that got past the ones before it: a slow answer
+// that does not grow when twice the time is asked for, a control asking
+// for 0s that is slow too, and a delay that is not there again. Latency
+// that passes every step is reported, so the fake could fail the others.
+func TestTimingSteps(t *testing.T) {
+	t.Parallel()
+	const d = 400 * time.Millisecond
+	// Slow answers take a quarter more than asked, so that a loaded
+	// machine's slower baseline does not decide the case.
+	const slow, slow2 = d * 5 / 4, d*2 + d/4
+	tests := []struct {
+		name   string
+		delays []time.Duration
+		steps  int // timing requests the first separator sends before a step rejects it
+		found  bool
+	}{
+		{"one slow answer", []time.Duration{slow}, 2, false},
+		{"no growth for twice the time", []time.Duration{d * 5 / 2, d * 11 / 4}, 2, false},
+		{"slow control", []time.Duration{slow, slow2, d}, 3, false},
+		{"not repeated", []time.Duration{slow, slow2, 0, 0}, 4, false},
+		{"scales, vanishes, repeats", []time.Duration{slow, slow2, 0, slow}, 4, true},
+	}
 	ops := []*scan.Operation{checktest.Op("GET", "/ping", scan.Parameter{Name: "host", In: "query", Required: true, Example: "a"})}
-	checktest.Run(t, inject.Command{Delay: 0.2}, shellAPI(false, false), checktest.WithActive(), checktest.WithProfile(scan.Quick),
-		checktest.WithOperations(ops...), checktest.WithObserver(func(*scan.Exchange) { n++ }))
-	if n > 3+24 {
-		t.Errorf("sent %d requests for one point in the quick profile, want at most 3 baselines + 24", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var first atomic.Int64
+			got := checktest.Run(t, inject.Command{Delay: d.Seconds()}, scripted(tt.delays, &first),
+				checktest.WithActive(), checktest.WithOperations(ops...))
+			if tt.found {
+				f := checktest.At(t, got, "host (query)")
+				if !strings.Contains(f.Title, "time-based") || len(f.Evidence) != 5 {
+					t.Errorf("finding = %s with %d evidence, want time-based with the baseline and 4 timed requests", checktest.Describe(f), len(f.Evidence))
+				}
+				return
+			}
+			checktest.None(t, got)
+			if first.Load() != int64(tt.steps) {
+				t.Errorf("the first separator sent %d timing requests, want %d: another step rejected it", first.Load(), tt.steps)
+			}
+		})
 	}
 }

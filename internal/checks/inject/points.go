@@ -3,6 +3,7 @@ package inject
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,9 +18,11 @@ import (
 // point is one place a value can be injected into an operation's request.
 type point struct {
 	op   *scan.Operation
-	in   string   // "path", "query", "header", "cookie" or "body"
-	name string   // the parameter name, or the body field's dotted path
-	keys []string // the body field's path, for in == "body"
+	in   string // "path", "query", "header", "cookie" or "body"
+	name string // the parameter name, or the body field's path: "filter.name", "items[0].id"
+	// keys is the body field's path, for in == "body": a string for an
+	// object member, an int for an array element.
+	keys []any
 	// value is what the unchanged request sends there, as text.
 	value string
 	// numeric is set when that value is a number, or the schema says so.
@@ -96,8 +99,11 @@ func (o *operation) add(p scan.Parameter, v string) {
 	o.points = append(o.points, &point{op: o.op, in: p.In, name: p.Name, value: v, numeric: isNumeric(p.Schema, v)})
 }
 
-// leaves adds a point for each string or number in v, in key order.
-func (o *operation) leaves(keys []string, v any, s *scan.Schema) {
+// leaves adds a point for each string or number in v, in key order. An
+// array's first element stands for all of them: the elements share one
+// schema and, in the code behind it, one path, and probing each would
+// multiply the requests by the array's length.
+func (o *operation) leaves(keys []any, v any, s *scan.Schema) {
 	switch v := v.(type) {
 	case map[string]any:
 		names := make([]string, 0, len(v))
@@ -112,14 +118,41 @@ func (o *operation) leaves(keys []string, v any, s *scan.Schema) {
 			}
 			o.leaves(append(keys[:len(keys):len(keys)], k), v[k], sub)
 		}
+	case []any:
+		if len(v) == 0 {
+			return
+		}
+		var sub *scan.Schema
+		if s != nil {
+			sub = s.Items
+		}
+		o.leaves(append(keys[:len(keys):len(keys)], 0), v[0], sub)
 	case string, json.Number:
 		if len(keys) == 0 {
 			return
 		}
 		text := scalar(v)
-		o.points = append(o.points, &point{op: o.op, in: "body", name: strings.Join(keys, "."), keys: keys,
+		o.points = append(o.points, &point{op: o.op, in: "body", name: fieldName(keys), keys: keys,
 			value: text, numeric: isNumeric(s, text)})
 	}
+}
+
+// fieldName spells a body path as code would: members joined by dots,
+// array elements in brackets ("items[0].name").
+func fieldName(keys []any) string {
+	var b strings.Builder
+	for _, k := range keys {
+		switch k := k.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", k)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(k)
+		}
+	}
+	return b.String()
 }
 
 func scalar(v any) string {
@@ -185,9 +218,9 @@ func (o *operation) request(pt *point, value any) *scan.Request {
 		case "query":
 			req.Query.Set(p.Name, v)
 		case "header":
-			req.Header.Set(p.Name, v)
+			req.Header.Set(p.Name, headerValue(v))
 		case "cookie":
-			cookies = append(cookies, p.Name+"="+url.QueryEscape(v))
+			cookies = append(cookies, p.Name+"="+cookieValue(v))
 		}
 	}
 	if len(cookies) > 0 {
@@ -210,18 +243,68 @@ func (o *operation) request(pt *point, value any) *scan.Request {
 }
 
 // replaced returns a copy of doc with the value at keys set to v.
-func replaced(doc any, keys []string, v any) any {
+func replaced(doc any, keys []any, v any) any {
 	if len(keys) == 0 {
 		return v
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return doc
+	switch d := doc.(type) {
+	case map[string]any:
+		k, ok := keys[0].(string)
+		if !ok {
+			return doc
+		}
+		out := make(map[string]any, len(d))
+		for name, val := range d {
+			out[name] = val
+		}
+		out[k] = replaced(d[k], keys[1:], v)
+		return out
+	case []any:
+		i, ok := keys[0].(int)
+		if !ok || i < 0 || i >= len(d) {
+			return doc
+		}
+		out := append([]any(nil), d...)
+		out[i] = replaced(d[i], keys[1:], v)
+		return out
 	}
-	out := make(map[string]any, len(m))
-	for k, val := range m {
-		out[k] = val
+	return doc
+}
+
+// cookieValue is v as a Cookie header can carry it. A payload must reach
+// the application as the characters it is made of, and servers differ:
+// most (Go, Werkzeug, Rack, Spring) hand the application the raw octets,
+// and only some (Node's cookie module) percent-decode them. So v goes
+// raw, and only what the header's syntax cannot hold is percent-encoded:
+// ';' (which ends the cookie), a double quote and a backslash (quoting),
+// '%' (so that a decoding server gets v back, not something else),
+// controls and non-ASCII bytes. A single quote, a space, '|', '$' or '{'
+// go as they are.
+func cookieValue(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c >= 0x7f || c == ';' || c == '"' || c == '\\' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
 	}
-	out[keys[0]] = replaced(m[keys[0]], keys[1:], v)
-	return out
+	return b.String()
+}
+
+// headerValue is v as a header can carry it: raw, with controls (a
+// newline payload's line breaks, which no header may hold and Go's client
+// refuses to send) percent-encoded.
+func headerValue(v string) string {
+	ctl := func(c byte) bool { return (c < 0x20 && c != '\t') || c == 0x7f }
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; ctl(c) {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -15,7 +15,7 @@ var syntaxes = []struct {
 	open, shut string
 }{
 	{"{{ }} (Jinja2, Twig, Nunjucks, Handlebars helpers)", "{{", "}}"},
-	{"${ } (FreeMarker, Thymeleaf, JavaScript template literals)", "${", "}"},
+	{"${ } (Mako, FreeMarker, Thymeleaf, JavaScript template literals)", "${", "}"},
 	{"<%= %> (ERB, EJS)", "<%= ", " %>"},
 	{"#{ } (Pug, Ruby interpolation, Thymeleaf)", "#{", "}"},
 	{"{{= }} (doT)", "{{=", "}}"},
