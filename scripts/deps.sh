@@ -18,7 +18,10 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
-command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+# internal/store/pgtest runs the newest /usr/lib/postgresql/<major>/bin it
+# finds; any major will do.
+pg_initdb=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
+[ -n "$pg_initdb" ] && [ -x "$pg_initdb" ] || missing="$missing postgresql"
 
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"

@@ -115,10 +115,14 @@ type ScanStore interface {
 	UpdateScanProgress(ctx context.Context, id int64, percent int, message string) error
 	// SaveReport stores r as the report of scan scanID, one finding row per
 	// r.Findings, and copies the score and grade onto the scan. It does not
-	// change the scan's status. It is idempotent: when the scan already has
-	// a report (a retried job, two workers racing) it returns nil and
-	// stores nothing, so a scan's report is stored exactly once. Returns
-	// ErrNotFound if the scan does not exist.
+	// change the scan's status. A finding of r whose status is StateFixed,
+	// set before the scan started (r.StartedAt, else the scan's StartedAt,
+	// else its CreatedAt), is a regression: SaveReport sets it back to
+	// StateOpen, by UpdatedBySystem with a reason naming the scan, and
+	// records the change in its history. It is idempotent: when the scan
+	// already has a report (a retried job, two workers racing) it returns
+	// nil and stores nothing, so a scan's report is stored exactly once.
+	// Returns ErrNotFound if the scan does not exist.
 	SaveReport(ctx context.Context, scanID int64, r *scan.Report) error
 	// GetReport returns the stored report of a scan, or ErrNotFound if the
 	// scan does not exist or has no report yet.
@@ -134,7 +138,8 @@ type ScanStore interface {
 	// CountScans counts the scans of one target, or of all with targetID 0.
 	CountScans(ctx context.Context, targetID int64) (int, error)
 	// ListFindings returns the finding rows of a scan's report, most severe
-	// first, each with its target-wide status (StateOpen when none was set).
+	// first, each with its target-wide status (StateOpen when none was set
+	// or an acceptance expired: see FindingStatus.StateAt).
 	// A scan without a report gives an empty list; an unknown scan gives
 	// ErrNotFound.
 	ListFindings(ctx context.Context, scanID int64) ([]FindingRow, error)
@@ -149,13 +154,17 @@ type FindingStatusStore interface {
 	// target does not exist, ErrInvalid for an unknown state or an empty
 	// fingerprint.
 	SetFindingStatus(ctx context.Context, st *FindingStatus) error
-	// GetFindingStatus returns ErrNotFound if no status was ever set for
+	// GetFindingStatus returns the finding's current status, its State read
+	// at the store's clock by FindingStatus.StateAt (an expired acceptance
+	// is StateOpen). It returns ErrNotFound if no status was ever set for
 	// this finding; callers then treat it as StateOpen.
 	GetFindingStatus(ctx context.Context, targetID int64, fingerprint string) (*FindingStatus, error)
-	// ListFindingStatuses returns every status set on a target's findings.
+	// ListFindingStatuses returns every status set on a target's findings,
+	// each State read as GetFindingStatus reads it.
 	ListFindingStatuses(ctx context.Context, targetID int64) ([]FindingStatus, error)
 	// FindingStatusHistory returns every change of a finding's status,
-	// oldest first; empty if none.
+	// oldest first, each as it was made (an acceptance stays accepted
+	// there after it expired); empty if none.
 	FindingStatusHistory(ctx context.Context, targetID int64, fingerprint string) ([]FindingStatus, error)
 }
 
@@ -172,6 +181,14 @@ type UserStore interface {
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	// CountUsers tells a fresh install (0) from a set-up one.
 	CountUsers(ctx context.Context) (int, error)
+	// ListUsers returns every user, oldest first.
+	ListUsers(ctx context.Context) ([]User, error)
+	// DeleteUser removes a user with their sessions and API tokens.
+	// Returns ErrNotFound if no user has this id, and ErrConflict if it is
+	// the last one: a store without users lets whoever reaches the server
+	// first create an account, so removing the last is refused even when
+	// two removals race.
+	DeleteUser(ctx context.Context, id int64) error
 
 	// CreateSession inserts s and sets s.CreatedAt. Returns ErrConflict if
 	// the token hash exists, ErrNotFound if the user does not.
@@ -366,14 +383,35 @@ func (s FindingState) Valid() bool {
 type FindingStatus struct {
 	TargetID    int64
 	Fingerprint string
-	State       FindingState
+	// State is the state as of now: a Store returns an accepted risk past
+	// its ExpiresAt as StateOpen (see StateAt).
+	State FindingState
 	// Reason justifies an accepted risk or a false positive.
 	Reason string
-	// ExpiresAt ends an accepted risk; nil for never.
+	// ExpiresAt ends an accepted risk; nil for never. From ExpiresAt on,
+	// the finding is open again. It is kept (with Reason) after it passed,
+	// so a reader can say when an acceptance lapsed.
 	ExpiresAt *time.Time
 	// UpdatedBy is who made the change (an email, "cli", "system").
 	UpdatedBy string
 	UpdatedAt time.Time
+}
+
+// UpdatedBySystem is the UpdatedBy of a status the store changed by itself:
+// SaveReport reopening a fixed finding that a later scan reported again.
+const UpdatedBySystem = "system"
+
+// StateAt is the state st has at now. An accepted risk lasts until its
+// ExpiresAt: at and after that instant the finding is open again, since a
+// risk accepted for a while must come back to someone's attention by itself.
+// Every state a Store reports (FindingRow.State, GetFindingStatus,
+// ListFindingStatuses) is already read this way with the store's clock;
+// FindingStatusHistory keeps each change as it was made.
+func (st *FindingStatus) StateAt(now time.Time) FindingState {
+	if st.State == StateAccepted && st.ExpiresAt != nil && !st.ExpiresAt.After(now) {
+		return StateOpen
+	}
+	return st.State
 }
 
 // User is a person who signs in to the dashboard.

@@ -166,12 +166,76 @@ func (s *DB) SaveReport(ctx context.Context, scanID int64, r *scan.Report) error
 		if !r.FinishedAt.IsZero() {
 			reported = micro(r.FinishedAt)
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET has_report = TRUE, score = ?, grade = ?, findings = ?, reported_at = ? WHERE id = ?`),
-			r.Score.Overall, r.Score.Grade, len(r.Findings), reported, scanID)
-		return err
+		if _, err = tx.ExecContext(ctx, s.q(`UPDATE scans SET has_report = TRUE, score = ?, grade = ?, findings = ?, reported_at = ? WHERE id = ?`),
+			r.Score.Overall, r.Score.Grade, len(r.Findings), reported, scanID); err != nil {
+			return err
+		}
+		return s.reopenRegressions(ctx, tx, scanID, r, now)
 	})
 	if err != nil {
 		return s.mapErr(what, err)
+	}
+	return nil
+}
+
+// reopenRegressions moves back to open every finding of the report just
+// stored that a person marked fixed before the scan started: the scan saw
+// it after the fix, so the fix regressed (or never held), and a fixed state
+// would hide it. A scan that started before the finding was marked fixed
+// proves nothing (it may have seen the code before the fix) and changes
+// nothing. Each reopening is a status change by "system" with its own
+// history row, in the transaction that stores the report, so a report is
+// never visible with its regressions still marked fixed.
+func (s *DB) reopenRegressions(ctx context.Context, tx *sql.Tx, scanID int64, r *scan.Report, now int64) error {
+	var (
+		targetID, created int64
+		started           sql.NullInt64
+	)
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT target_id, created_at, started_at FROM scans WHERE id = ?`), scanID).
+		Scan(&targetID, &created, &started); err != nil {
+		return err
+	}
+	// When the scan started: the report knows best (a retried job starts
+	// again); the scan row is the fallback.
+	seen := created
+	switch {
+	case !r.StartedAt.IsZero():
+		seen = micro(r.StartedAt)
+	case started.Valid:
+		seen = started.Int64
+	}
+	reason := fmt.Sprintf("reported again by scan %d after it was marked fixed", scanID)
+	// UPDATE ... RETURNING reports only the rows this transaction changed,
+	// so two reports racing cannot both write the history row.
+	rows, err := tx.QueryContext(ctx, s.q(`UPDATE finding_status
+	SET state = 'open', reason = ?, expires_at = NULL, updated_by = ?, updated_at = ?
+	WHERE target_id = ? AND state = 'fixed' AND updated_at < ?
+	AND fingerprint IN (SELECT fingerprint FROM findings WHERE scan_id = ?)
+	RETURNING fingerprint`), reason, store.UpdatedBySystem, now, targetID, seen, scanID)
+	if err != nil {
+		return err
+	}
+	var reopened []string
+	for rows.Next() {
+		var fp string
+		if err := rows.Scan(&fp); err != nil {
+			rows.Close()
+			return err
+		}
+		reopened = append(reopened, fp)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, fp := range reopened {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO finding_status_history
+	(target_id, fingerprint, state, reason, expires_at, updated_by, updated_at) VALUES (?, ?, 'open', ?, NULL, ?, ?)`),
+			targetID, fp, reason, store.UpdatedBySystem, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -222,7 +286,8 @@ func (s *DB) CountScans(ctx context.Context, targetID int64) (int, error) {
 	return n, nil
 }
 
-// ListFindings implements store.ScanStore.
+// ListFindings implements store.ScanStore. The CASE is FindingStatus.StateAt
+// in SQL: an acceptance whose expiry is not after now reads as open.
 func (s *DB) ListFindings(ctx context.Context, scanID int64) ([]store.FindingRow, error) {
 	what := fmt.Sprintf("list findings of scan %d", scanID)
 	var targetID int64
@@ -230,9 +295,9 @@ func (s *DB) ListFindings(ctx context.Context, scanID int64) ([]store.FindingRow
 		return nil, s.mapErr(what, err)
 	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT f.fingerprint, f.check_id, f.severity, f.confidence, f.title, f.operation,
-	COALESCE(fs.state, 'open')
+	CASE WHEN fs.state = 'accepted' AND fs.expires_at <= ? THEN 'open' ELSE COALESCE(fs.state, 'open') END
 	FROM findings f LEFT JOIN finding_status fs ON fs.target_id = ? AND fs.fingerprint = f.fingerprint
-	WHERE f.scan_id = ? ORDER BY f.severity_rank DESC, f.position`), targetID, scanID)
+	WHERE f.scan_id = ? ORDER BY f.severity_rank DESC, f.position`), micro(s.now()), targetID, scanID)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

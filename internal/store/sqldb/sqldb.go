@@ -38,7 +38,7 @@ type Dialect struct {
 type DB struct {
 	db *sql.DB
 	d  Dialect
-	// now is the clock; time.Now outside tests of this package.
+	// now is the clock: time.Now unless SetClock replaced it.
 	now func() time.Time
 }
 
@@ -47,6 +47,17 @@ var _ store.Store = (*DB)(nil)
 // New wraps an open, migrated database. It does no I/O.
 func New(db *sql.DB, d Dialect) *DB {
 	return &DB{db: db, d: d, now: time.Now}
+}
+
+// SetClock makes the store read the time from now instead of time.Now. The
+// store's clock stamps what it creates and decides when an accepted risk has
+// expired, so tests set it to cross an expiry without waiting. Call it
+// before the store is shared between goroutines.
+func (s *DB) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.now = now
 }
 
 // SQL returns the underlying handle, for drivers and tests.

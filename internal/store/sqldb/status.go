@@ -88,13 +88,22 @@ func (s *DB) GetFindingStatus(ctx context.Context, targetID int64, fingerprint s
 	if err != nil {
 		return nil, s.mapErr(fmt.Sprintf("get status of finding %s of target %d", fingerprint, targetID), err)
 	}
+	st.State = st.StateAt(s.now())
 	return &st, nil
 }
 
 // ListFindingStatuses implements store.FindingStatusStore.
 func (s *DB) ListFindingStatuses(ctx context.Context, targetID int64) ([]store.FindingStatus, error) {
-	return s.queryStatuses(ctx, fmt.Sprintf("list finding statuses of target %d", targetID),
+	out, err := s.queryStatuses(ctx, fmt.Sprintf("list finding statuses of target %d", targetID),
 		`SELECT `+statusCols+` FROM finding_status WHERE target_id = ? ORDER BY fingerprint`, targetID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for i := range out {
+		out[i].State = out[i].StateAt(now)
+	}
+	return out, nil
 }
 
 // FindingStatusHistory implements store.FindingStatusStore.

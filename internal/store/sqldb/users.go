@@ -177,3 +177,55 @@ func (s *DB) ListAPITokens(ctx context.Context, userID int64) ([]store.APIToken,
 func (s *DB) DeleteAPIToken(ctx context.Context, id int64) error {
 	return s.execOne(ctx, fmt.Sprintf("delete api token %d", id), `DELETE FROM api_tokens WHERE id = ?`, id)
 }
+
+// ListUsers implements store.UserStore.
+func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, email, password_hash, created_at FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	out := []store.User{}
+	for rows.Next() {
+		var (
+			u       store.User
+			created int64
+		)
+		if err := rows.Scan(&u.ID, &u.Email, &u.PasswordHash, &created); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		u.CreatedAt = fromMicro(created)
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteUser implements store.UserStore. The first statement writes every
+// user row, which locks them all on PostgreSQL (SQLite's write
+// transactions exclude each other already): two removals that race are
+// serialized, and the second counts what the first left.
+func (s *DB) DeleteUser(ctx context.Context, id int64) error {
+	what := fmt.Sprintf("delete user %d", id)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = email`); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		var n, exists int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*), COUNT(CASE WHEN id = ? THEN 1 END) FROM users`), id).Scan(&n, &exists); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		switch {
+		case exists == 0:
+			return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+		case n == 1:
+			return fmt.Errorf("%s: the last user cannot be removed: %w", what, store.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+}

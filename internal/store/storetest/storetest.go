@@ -33,12 +33,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListScans", testListScans},
 		{"ListFindings", testListFindings},
 		{"FindingStatus", testFindingStatus},
+		{"AcceptedRiskExpires", testAcceptedRiskExpires},
+		{"FixedRegression", testFixedRegression},
 		{"Users", testUsers},
+		{"DeleteUser", testDeleteUser},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
 		{"Webhooks", testWebhooks},
 		{"DeleteTargetCascades", testDeleteCascade},
 		{"Seed", testSeed},
+		{"StoredReportRedacted", testStoredReportRedacted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -504,6 +508,7 @@ func testListFindings(t *testing.T, s store.Store) {
 
 func testFindingStatus(t *testing.T, s store.Store) {
 	c := ctx(t)
+	setClock(t, s, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) // before the acceptance below expires
 	tg := newTarget(t, s, "api")
 	other := newTarget(t, s, "other")
 	r := SampleReport(tg.URL, time.Now(), 1)
@@ -617,6 +622,51 @@ func testUsers(t *testing.T, s store.Store) {
 	must(t, err)
 	if n != 1 {
 		t.Errorf("CountUsers = %d, want 1", n)
+	}
+}
+
+func testDeleteUser(t *testing.T, s store.Store) {
+	c := ctx(t)
+	alice := newUser(t, s, "alice@example.com")
+	bob := newUser(t, s, "bob@example.com")
+	users, err := s.ListUsers(c)
+	must(t, err)
+	if len(users) != 2 || users[0].ID != alice.ID || users[1].Email != "bob@example.com" || users[1].CreatedAt.IsZero() {
+		t.Fatalf("ListUsers = %+v, want alice then bob", users)
+	}
+	must(t, s.CreateSession(c, &store.Session{TokenHash: store.HashToken("bob session"), UserID: bob.ID, ExpiresAt: time.Now().Add(time.Hour)}))
+	must(t, s.CreateAPIToken(c, &store.APIToken{UserID: bob.ID, Name: "ci", Hash: store.HashToken("bob token")}))
+
+	must(t, s.DeleteUser(c, bob.ID))
+	_, err = s.GetUser(c, bob.ID)
+	wantErr(t, "GetUser(deleted)", err, store.ErrNotFound)
+	_, err = s.GetSession(c, store.HashToken("bob session"), time.Now())
+	wantErr(t, "GetSession(of deleted user)", err, store.ErrNotFound)
+	_, err = s.GetAPIToken(c, store.HashToken("bob token"))
+	wantErr(t, "GetAPIToken(of deleted user)", err, store.ErrNotFound)
+	wantErr(t, "DeleteUser(deleted)", s.DeleteUser(c, bob.ID), store.ErrNotFound)
+	wantErr(t, "DeleteUser(last user)", s.DeleteUser(c, alice.ID), store.ErrConflict)
+	if n, err := s.CountUsers(c); err != nil || n != 1 {
+		t.Errorf("CountUsers after removals = %d, %v; want 1", n, err)
+	}
+
+	// Two removals racing for the last two users: one wins, one is
+	// refused, and an account remains.
+	carol := newUser(t, s, "carol@example.com")
+	errs := make(chan error, 2)
+	for _, id := range []int64{alice.ID, carol.ID} {
+		go func() { errs <- s.DeleteUser(c, id) }()
+	}
+	var refused int
+	for range 2 {
+		if err := <-errs; errors.Is(err, store.ErrConflict) {
+			refused++
+		} else if err != nil {
+			t.Errorf("DeleteUser(racing) = %v, want nil or ErrConflict", err)
+		}
+	}
+	if n, err := s.CountUsers(c); err != nil || n != 1 || refused != 1 {
+		t.Errorf("after two racing removals: %d users (%v), %d refused; want 1 and 1", n, err, refused)
 	}
 }
 
