@@ -3,12 +3,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,42 +107,144 @@ func runningOn(ctx context.Context, conn *pgx.Conn, id string) (int, error) {
 	return n, err
 }
 
-// TestDistributedWorkersSurviveKill is issue 6's test: one enqueuer and two
-// worker processes on one PostgreSQL, 20 scans queued against a slow
-// target, one worker SIGKILLed mid-scan. Every scan must complete exactly
-// once: 20 scans done, 20 reports, none stored twice.
+// server is a `merlon serve --workers 0` process: it queues scans and
+// runs none.
+type server struct {
+	base   string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{} // closed once the process has exited
+	err    error         // its exit status, once exited
+}
+
+func startServer(t *testing.T, dsn string) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &server{base: "http://" + addr, out: &syncBuffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(merlonBin, "serve", "--addr", addr, "--db", dsn, "--workers", "0", "--allow-private-targets")
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start merlon serve: %v", err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		if t.Failed() {
+			t.Logf("serve output:\n%s", s.out.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/api/openapi.json")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("merlon serve exited: %v\n%s", s.err, s.out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("merlon serve did not answer within 30 s: %v\n%s", err, s.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// post sends body as JSON with the API token and decodes the answer's id.
+func (s *server) post(t *testing.T, token, path string, body any, want int) int64 {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.base+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want || json.Unmarshal(raw, &out) != nil || out.ID == 0 {
+		t.Fatalf("POST %s = %d %s, want %d with an id", path, resp.StatusCode, raw, want)
+	}
+	return out.ID
+}
+
+// apiToken makes an account and an API token for it, written to the
+// store as the tokens page would (only the hash is kept).
+func apiToken(t *testing.T, ctx context.Context, st store.Store) string {
+	t.Helper()
+	hash, err := store.HashPassword("distributed-e2e-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &store.User{Email: "e2e@merlon.test", PasswordHash: hash}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := store.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateAPIToken(ctx, &store.APIToken{UserID: u.ID, Name: "e2e", Hash: store.HashToken(tok)}); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestDistributedWorkersSurviveKill is issue 6's test: a `merlon serve`
+// and two `merlon worker` processes on one PostgreSQL, 20 scans queued
+// through the server's REST API against a slow target, one worker
+// SIGKILLed mid-scan. Every scan must complete exactly once: 20 scans
+// done, 20 reports, none stored twice. Then the server, sent SIGTERM,
+// must exit 0.
 func TestDistributedWorkersSurviveKill(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	var requests atomic.Int64
 	api := httptest.NewServer(slowAPI(40*time.Millisecond, &requests))
 	defer api.Close()
 
-	// The enqueuer plays the server's part: it stores scans and queues
-	// their jobs, and runs none itself.
-	enq, err := jobs.Open(ctx, dsn, jobs.Config{})
+	// The test reads the outcome straight from the database; this
+	// insert-only runner also migrates it before the processes start.
+	db, err := jobs.Open(ctx, dsn, jobs.Config{})
 	if err != nil {
-		t.Fatalf("open enqueuer: %v", err)
+		t.Fatalf("open database: %v", err)
 	}
-	defer enq.Close()
-	st := enq.Store()
-	tg := &store.Target{Name: "slow", URL: api.URL, TargetSettings: store.TargetSettings{Spec: api.URL + "/openapi.json"}}
-	if err := st.CreateTarget(ctx, tg); err != nil {
-		t.Fatal(err)
-	}
+	defer db.Close()
+	st := db.Store()
+	token := apiToken(t, ctx, st)
+
+	srv := startServer(t, dsn)
+	targetID := srv.post(t, token, "/api/targets", map[string]string{
+		"name": "slow", "url": api.URL, "spec": api.URL + "/openapi.json",
+	}, http.StatusCreated)
+	tg := &store.Target{ID: targetID}
 	const n = 20
 	ids := make([]int64, 0, n)
 	for range n {
-		s := &store.Scan{TargetID: tg.ID, RequestedBy: "e2e", Options: []byte(`{"profile":"quick"}`)}
-		if err := st.CreateScan(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		if err := enq.EnqueueScan(ctx, s.ID); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s.ID)
+		ids = append(ids, srv.post(t, token, "/api/scans", map[string]any{"targetId": targetID}, http.StatusAccepted))
 	}
 
 	conn, err := pgx.Connect(ctx, dsn)
@@ -176,8 +282,15 @@ func TestDistributedWorkersSurviveKill(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = victim.cmd.Wait()
-			killed = running
-			t.Logf("killed worker-a holding %d running scans; %d scans done", running, finished)
+			// Count again now that worker-a is dead: a job it had just
+			// finished may have been marked completed in between.
+			if killed, err = runningOn(ctx, conn, victim.id); err != nil {
+				t.Fatal(err)
+			}
+			if killed == 0 {
+				t.Fatalf("worker-a finished its scans just before the kill; none was interrupted")
+			}
+			t.Logf("killed worker-a holding %d running scans; %d scans done", killed, finished)
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -201,7 +314,7 @@ func TestDistributedWorkersSurviveKill(t *testing.T) {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("%d of %d scans final after 2 minutes", final, n)
+			t.Fatalf("%d of %d scans final after 3 minutes", final, n)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -263,4 +376,17 @@ func TestDistributedWorkersSurviveKill(t *testing.T) {
 		}
 	}
 	t.Logf("target answered %d requests", requests.Load())
+
+	// A signal-driven stop is a clean exit.
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.exited:
+		if srv.err != nil {
+			t.Errorf("merlon serve after SIGTERM: %v, want exit 0", srv.err)
+		}
+	case <-time.After(time.Minute):
+		t.Errorf("merlon serve still running a minute after SIGTERM")
+	}
 }

@@ -9,7 +9,10 @@
 // that dies mid-scan leaves its job "running" in River's table until
 // River's rescuer, after Config.RescueAfter, makes it retryable; the next
 // worker runs the scan again. store.SaveReport is idempotent, so a scan's
-// report is stored once however often its job runs.
+// report is stored once however often its job runs. A worker that stops
+// (Runner.Stop) puts its unfinished scans back to queued at once, and a
+// scan whose attempts run out is marked failed, so that no scan is left
+// queued or running with no job behind it.
 package jobs
 
 import (
@@ -21,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -53,6 +57,12 @@ const (
 	DefaultRescueMargin = 5 * time.Minute
 	// DefaultScheduleEvery is how often the scheduler looks for due targets.
 	DefaultScheduleEvery = time.Minute
+	// DefaultStopGrace is how long Stop lets running scans finish before
+	// it cancels them, when its context has no deadline of its own.
+	DefaultStopGrace = 30 * time.Second
+	// stopCancelWait bounds how long Stop waits, once it has cancelled the
+	// running jobs, for them to put their scans back to queued.
+	stopCancelWait = 15 * time.Second
 )
 
 // Config tunes a Runner. The zero value is usable: an insert-only runner
@@ -78,9 +88,21 @@ type Config struct {
 	// WebhookAttempts caps the attempts of one webhook; 0 means
 	// DefaultWebhookAttempts.
 	WebhookAttempts int
+	// ScanAttempts caps the attempts of one scan; 0 means
+	// DefaultScanAttempts.
+	ScanAttempts int
+	// ScanRetryDelay is the wait before a failed scan attempt is retried;
+	// 0 keeps River's backoff (about 1 s, then 16 s).
+	ScanRetryDelay time.Duration
 	// HTTPClient sends webhooks; nil means a client with a 30 s timeout
-	// that does not follow redirects.
+	// that does not follow redirects and, unless AllowPrivateTargets,
+	// refuses at connect time to reach an internal address.
 	HTTPClient *http.Client
+	// AllowPrivateTargets lets webhooks and scheduled scans reach
+	// loopback, private, link-local and cloud-internal addresses, as
+	// `--allow-private-targets` does for the server. Give every process of
+	// one installation the same setting.
+	AllowPrivateTargets bool
 	// Checks are the checks scans choose from; nil means checks.All().
 	Checks []scan.Check
 	// ID names this process in River's job rows (attempted_by); empty
@@ -106,6 +128,8 @@ type queue interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
 
 // Runner enqueues Merlon's jobs and, unless insert-only, works them. It
@@ -114,7 +138,12 @@ type Runner struct {
 	store   store.Store
 	client  queue
 	cfg     Config
+	hc      *http.Client
 	closers []func() error
+	// stopping is set once Stop gives up waiting and cancels the running
+	// jobs: a scan interrupted then goes back to the queue without using
+	// up one of its attempts.
+	stopping atomic.Bool
 }
 
 // Open opens the store and the job queue at dsn: a postgres:// (or
@@ -282,6 +311,16 @@ func (r *Runner) riverConfig() (*river.Config, error) {
 	if r.cfg.WebhookAttempts == 0 {
 		r.cfg.WebhookAttempts = DefaultWebhookAttempts
 	}
+	if r.cfg.ScanAttempts == 0 {
+		r.cfg.ScanAttempts = DefaultScanAttempts
+	}
+	if r.cfg.WebhookAttempts < 0 || r.cfg.ScanAttempts < 0 {
+		return nil, fmt.Errorf("job queue: negative attempt count")
+	}
+	r.hc = c.HTTPClient
+	if r.hc == nil {
+		r.hc = r.webhookClient()
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &ScanWorker{r: r})
 	river.AddWorker(workers, &WebhookWorker{r: r})
@@ -322,7 +361,7 @@ func (r *Runner) Store() store.Store { return r.store }
 // EnqueueScan queues the job that runs the stored scan scanID. The scan
 // row must exist, in status queued.
 func (r *Runner) EnqueueScan(ctx context.Context, scanID int64) error {
-	if _, err := r.client.Insert(ctx, ScanArgs{ScanID: scanID}, nil); err != nil {
+	if _, err := r.client.Insert(ctx, ScanArgs{ScanID: scanID}, &river.InsertOpts{MaxAttempts: r.cfg.ScanAttempts}); err != nil {
 		return fmt.Errorf("enqueue scan %d: %w", scanID, err)
 	}
 	return nil
@@ -330,9 +369,9 @@ func (r *Runner) EnqueueScan(ctx context.Context, scanID int64) error {
 
 // Start starts working jobs; an insert-only runner has nothing to start.
 // It returns once River is running. River would tie its whole life to
-// ctx, so the runner detaches from ctx's cancellation: only Stop ends it,
-// which lets running scans finish instead of killing them at the first
-// signal.
+// ctx, and cancelling it would kill running scans at once, so the runner
+// detaches from ctx's cancellation: only Stop ends it, after a grace
+// period.
 func (r *Runner) Start(ctx context.Context) error {
 	if r.cfg.Workers == 0 {
 		return nil
@@ -343,14 +382,35 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop waits for running jobs to finish, until ctx is done; jobs still
-// running then are cancelled and left for a retry.
+// Stop stops taking jobs and lets running ones finish until ctx is done
+// (DefaultStopGrace when ctx has no deadline). Then it cancels the jobs
+// still running: an interrupted scan goes back to queued and its job is
+// made available again at once, without using up an attempt, for another
+// worker or the next start. Stop returns nil when everything stopped that
+// way; an error means River could not even record the cancelled jobs
+// within stopCancelWait, and their scans wait for the rescuer.
 func (r *Runner) Stop(ctx context.Context) error {
 	if r.cfg.Workers == 0 {
 		return nil
 	}
-	if err := r.client.Stop(ctx); err != nil {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultStopGrace)
+		defer cancel()
+	}
+	err := r.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
 		return fmt.Errorf("stop job queue: %w", err)
+	}
+	r.stopping.Store(true)
+	r.log().Warn("stop: grace period over, cancelling running jobs")
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopCancelWait)
+	defer cancel()
+	if err := r.client.StopAndCancel(cctx); err != nil {
+		return fmt.Errorf("stop job queue: cancel running jobs: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/merlonsec/merlon/internal/checks"
 	"github.com/merlonsec/merlon/internal/config"
@@ -30,10 +31,14 @@ type ScanArgs struct {
 // Kind names the job in River's table.
 func (ScanArgs) Kind() string { return "merlon.scan" }
 
+// DefaultScanAttempts is how many times a scan is tried (timeouts, dead
+// workers) before it is marked failed.
+const DefaultScanAttempts = 3
+
 // InsertOpts puts scans on their own queue, so that long scans never hold
 // up webhooks and the scheduler.
 func (ScanArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueScans, MaxAttempts: 3}
+	return river.InsertOpts{Queue: QueueScans, MaxAttempts: DefaultScanAttempts}
 }
 
 // ScanOptions are the per-scan options the store keeps in Scan.Options as
@@ -56,13 +61,37 @@ type ScanWorker struct {
 	r *Runner
 }
 
+// NextRetry waits Config.ScanRetryDelay before a retry when it is set,
+// and otherwise leaves River's own backoff (1 s, 16 s, ...).
+func (w *ScanWorker) NextRetry(job *river.Job[ScanArgs]) time.Time {
+	if d := w.r.cfg.ScanRetryDelay; d > 0 {
+		return w.r.now().Add(d)
+	}
+	return time.Time{}
+}
+
 // Work runs the scan of job.Args.ScanID. A scan already final is left
 // alone (a duplicate job); a scan whose report is stored but whose status
 // was not updated (the worker died in between) is only marked done. An
 // error that retrying cannot fix (bad input, target gone) fails the scan
-// and completes the job; an interruption (shutdown, timeout) puts the
-// scan back to queued and returns an error so that River retries it.
+// and completes the job. An interruption puts the scan back to queued
+// and returns an error so that River retries it, except on the job's last
+// attempt, where the scan is failed with the reason. An interruption by
+// Runner.Stop snoozes the job instead: it is available again at once and
+// keeps its attempts, since the scan itself did nothing wrong.
 func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
+	err := w.work(ctx, job)
+	if err != nil && ctx.Err() != nil && w.r.stopping.Load() {
+		var cancelled *rivertype.JobCancelError
+		if errors.As(err, &cancelled) {
+			return err
+		}
+		return river.JobSnooze(0)
+	}
+	return err
+}
+
+func (w *ScanWorker) work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	r := w.r
 	id := job.Args.ScanID
 	s, err := r.store.GetScan(ctx, id)
@@ -76,7 +105,7 @@ func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 		return nil
 	}
 	if !s.HasReport {
-		if err := r.runScan(ctx, s, job.Attempt); err != nil {
+		if err := r.runScan(ctx, s, job.JobRow); err != nil {
 			return err
 		}
 	}
@@ -98,7 +127,8 @@ func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 // errPermanent wraps the failures retrying will not fix.
 type errPermanent struct{ error }
 
-func (r *Runner) runScan(ctx context.Context, s *store.Scan, attempt int) error {
+func (r *Runner) runScan(ctx context.Context, s *store.Scan, job *rivertype.JobRow) error {
+	attempt := job.Attempt
 	id := s.ID
 	fail := func(err error) error {
 		if uerr := r.store.UpdateScanStatus(ctx, id, store.StatusFailed, err.Error()); uerr != nil {
@@ -129,10 +159,9 @@ func (r *Runner) runScan(ctx context.Context, s *store.Scan, attempt int) error 
 	rep, err := pipeline.Run(ctx, cfg)
 	if ctx.Err() != nil {
 		// Shutdown or the job timeout: whatever was found is incomplete.
-		// Leave the scan for the retry instead of storing half a report.
-		cause := context.Cause(ctx)
-		_ = r.store.UpdateScanStatus(context.WithoutCancel(ctx), id, store.StatusQueued, "interrupted; will retry")
-		return fmt.Errorf("scan %d interrupted: %w", id, cause)
+		// Leave the scan for the retry instead of storing half a report,
+		// unless no retry is left.
+		return r.interrupted(context.WithoutCancel(ctx), id, job, context.Cause(ctx))
 	}
 	if err != nil {
 		return fail(err)
@@ -141,6 +170,86 @@ func (r *Runner) runScan(ctx context.Context, s *store.Scan, attempt int) error 
 		return fmt.Errorf("scan %d: save report: %w", id, err)
 	}
 	return nil
+}
+
+// interrupted records why scan id stopped before its end and returns the
+// job's error. A stopping runner puts the scan back to queued (Work then
+// snoozes the job); otherwise the attempt counts, and on the last one the
+// scan fails, since River will not run the job again.
+func (r *Runner) interrupted(ctx context.Context, id int64, job *rivertype.JobRow, cause error) error {
+	why := "interrupted"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		why = "timed out"
+	}
+	status, msg := store.StatusQueued, why+"; will retry"
+	switch {
+	case r.stopping.Load():
+		msg = "interrupted: the worker stopped; queued again"
+	case job.Attempt >= job.MaxAttempts:
+		status = store.StatusFailed
+		msg = fmt.Sprintf("%s on attempt %d of %d; not retried", why, job.Attempt, job.MaxAttempts)
+	}
+	if err := r.store.UpdateScanStatus(ctx, id, status, msg); err != nil {
+		r.log().Error("scan interrupted: record status", "scan", id, "err", err)
+	}
+	if status == store.StatusFailed {
+		r.log().Warn("scan failed", "scan", id, "reason", msg)
+	}
+	return fmt.Errorf("scan %d %s: %w", id, why, cause)
+}
+
+// reap fails the scans whose job River gave up on without the scan
+// hearing of it: a worker killed on the last attempt (River's rescuer
+// discards the job), or a store error on the last attempt. It looks at the
+// most recently discarded scan jobs only; each run of the scheduler calls
+// it, so none is missed for long. A scan whose report was stored is marked
+// done instead.
+func (r *Runner) reap(ctx context.Context) error {
+	res, err := r.client.JobList(ctx, river.NewJobListParams().
+		Kinds(ScanArgs{}.Kind()).
+		States(rivertype.JobStateDiscarded).
+		OrderBy(river.JobListOrderByFinalizedAt, river.SortOrderDesc).
+		First(100))
+	if err != nil {
+		return fmt.Errorf("reap scans: %w", err)
+	}
+	var errs []error
+	for _, j := range res.Jobs {
+		var a ScanArgs
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+			continue
+		}
+		s, err := r.store.GetScan(ctx, a.ScanID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reap scan %d: %w", a.ScanID, err))
+			continue
+		}
+		if s.Status.Final() {
+			continue
+		}
+		status, msg := store.StatusFailed, fmt.Sprintf("gave up after %d attempts", j.Attempt)
+		if n := len(j.Errors); n > 0 && j.Errors[n-1].Error != "" {
+			msg += "; last error: " + j.Errors[n-1].Error
+		} else if j.Attempt > 0 {
+			msg += "; the worker stopped answering"
+		}
+		if s.HasReport {
+			status, msg = store.StatusDone, ""
+			if err := r.store.UpdateScanProgress(ctx, s.ID, 100, "done"); err != nil {
+				errs = append(errs, fmt.Errorf("reap scan %d: %w", s.ID, err))
+				continue
+			}
+		}
+		if err := r.store.UpdateScanStatus(ctx, s.ID, status, msg); err != nil {
+			errs = append(errs, fmt.Errorf("reap scan %d: %w", s.ID, err))
+			continue
+		}
+		r.log().Warn("scan job discarded", "scan", s.ID, "status", status, "reason", msg)
+	}
+	return errors.Join(errs...)
 }
 
 // progress returns a pipeline callback that records progress on the scan
@@ -295,8 +404,8 @@ func (r *Runner) notify(ctx context.Context, targetID, scanID int64) error {
 			return err
 		}
 		args := WebhookArgs{TargetID: t.ID, ScanID: cur.ID, Event: ev, Payload: body}
-		if _, err := r.client.Insert(ctx, args, nil); err != nil {
-			errs = append(errs, fmt.Errorf("enqueue webhook: %w", err))
+		if _, err := r.enqueueWebhook(ctx, args); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -93,13 +94,27 @@ type ScheduleWorker struct {
 	r *Runner
 }
 
-// Work runs one scheduler tick.
+// Work runs one scheduler tick, then fails the scans whose jobs River
+// gave up on (see reap).
 func (w *ScheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	_, err := w.r.Tick(ctx)
-	return err
+	return errors.Join(err, w.r.reap(ctx))
 }
 
-// Tick starts the scans that are due now and returns their ids. It also
+// checkTargetURLs applies the private-address rule to a target's URL and
+// to its spec when that is a URL.
+func (r *Runner) checkTargetURLs(ctx context.Context, t *store.Target) error {
+	if err := r.checkURL(ctx, "target URL", t.URL); err != nil {
+		return err
+	}
+	if strings.HasPrefix(t.Spec, "http://") || strings.HasPrefix(t.Spec, "https://") {
+		return r.checkURL(ctx, "spec URL", t.Spec)
+	}
+	return nil
+}
+
+// Tick starts the scans that are due now and returns their ids; a scan
+// refused by the private-address rule is created failed and not returned. It also
 // gives scheduled targets that have no next run yet (a schedule just set)
 // their first one. Each due target's next run is moved forward before its
 // scan is created, so that a crash in between skips a run rather than
@@ -147,6 +162,17 @@ func (r *Runner) Tick(ctx context.Context) ([]int64, error) {
 		s := &store.Scan{TargetID: t.ID, Status: store.StatusQueued, RequestedBy: "schedule"}
 		if err := r.store.CreateScan(ctx, s); err != nil {
 			errs = append(errs, fmt.Errorf("schedule target %d: create scan: %w", t.ID, err))
+			continue
+		}
+		// The URLs were checked when the target was saved, but a name may
+		// resolve elsewhere now: check again, as the server would for a
+		// scan started by hand. A refused scan is kept, failed, so the
+		// target's page says why its monitoring stopped finding things.
+		if err := r.checkTargetURLs(ctx, &t); err != nil {
+			r.log().Warn("schedule: target refused", "target", t.ID, "scan", s.ID, "err", err)
+			if err := r.store.UpdateScanStatus(ctx, s.ID, store.StatusFailed, err.Error()); err != nil {
+				errs = append(errs, fmt.Errorf("schedule target %d: %w", t.ID, err))
+			}
 			continue
 		}
 		if err := r.EnqueueScan(ctx, s.ID); err != nil {

@@ -12,7 +12,7 @@ import (
 func TestTick(t *testing.T) {
 	ctx := context.Background()
 	now := mustTime(t, "2026-03-01 10:00")
-	r, err := Open(ctx, filepath.Join(t.TempDir(), "merlon.db"), Config{Now: func() time.Time { return now }})
+	r, err := Open(ctx, filepath.Join(t.TempDir(), "merlon.db"), Config{Now: func() time.Time { return now }, AllowPrivateTargets: true})
 	if err != nil {
 		t.Fatal(err)
 	}

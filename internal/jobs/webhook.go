@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/merlonsec/merlon/internal/netguard"
 	"github.com/merlonsec/merlon/internal/store"
 )
 
@@ -102,8 +103,8 @@ func Verify(secret, timestamp string, body []byte, signatureHeader string, now t
 }
 
 // WebhookArgs is one webhook event to deliver. A retried scan job enqueues
-// the same args again; River's uniqueness on (ScanID, Event) keeps that
-// from notifying twice.
+// the same args again; uniqueness on (ScanID, Event), the fields tagged
+// unique (see InsertOpts), keeps that from notifying twice.
 type WebhookArgs struct {
 	TargetID int64           `json:"target_id"`
 	ScanID   int64           `json:"scan_id" river:"unique"`
@@ -113,6 +114,32 @@ type WebhookArgs struct {
 
 // Kind names the job in River's table.
 func (WebhookArgs) Kind() string { return "merlon.webhook" }
+
+// InsertOpts makes a webhook unique by its args' unique fields, scan and
+// event, in every state but cancelled and discarded: once delivered or
+// while pending, the same event is not queued again. River reads the
+// `river:"unique"` tags only when ByArgs is set. Runner.enqueueWebhook
+// adds the runner's attempt count.
+func (WebhookArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueDefault,
+		MaxAttempts: DefaultWebhookAttempts,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true},
+	}
+}
+
+// enqueueWebhook queues one event with Config.WebhookAttempts attempts. It
+// reports whether a job was inserted: false when the same scan and event
+// was queued before.
+func (r *Runner) enqueueWebhook(ctx context.Context, a WebhookArgs) (bool, error) {
+	opts := a.InsertOpts()
+	opts.MaxAttempts = r.cfg.WebhookAttempts
+	res, err := r.client.Insert(ctx, a, &opts)
+	if err != nil {
+		return false, fmt.Errorf("enqueue webhook: %w", err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
 
 // DefaultWebhookAttempts is how many times a webhook is tried before it is
 // given up.
@@ -146,7 +173,8 @@ func (w *WebhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
 
 // Work makes one delivery attempt. It returns an error for anything but a
 // 2xx answer so that River retries it; a target without a webhook URL (it
-// was removed since) cancels the job.
+// was removed since), or one that resolves to an internal address on a
+// server that refuses those, cancels the job.
 func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
 	r := w.r
 	a := job.Args
@@ -166,6 +194,8 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 	}
 	now := r.now()
 	status, sendErr := r.post(ctx, t, d, now)
+	// An address refused by the guard stays refused: no retry.
+	refused := errors.Is(sendErr, netguard.ErrRefused)
 	d.StatusCode = status
 	d.Attempts = job.Attempt
 	d.Error = ""
@@ -175,13 +205,16 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 		d.DeliveredAt = &at
 	} else {
 		d.Error = sendErr.Error()
-		if job.Attempt < job.MaxAttempts {
+		if job.Attempt < job.MaxAttempts && !refused {
 			next := now.Add(r.cfg.webhookBackoff(job.Attempt))
 			d.NextAttemptAt = &next
 		}
 	}
 	if err := r.store.UpdateDelivery(ctx, d); err != nil {
 		return errors.Join(sendErr, fmt.Errorf("webhook: record delivery: %w", err))
+	}
+	if refused {
+		return river.JobCancel(sendErr)
 	}
 	return sendErr
 }
@@ -225,7 +258,7 @@ func (r *Runner) post(ctx context.Context, t *store.Target, d *store.WebhookDeli
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(t.WebhookSecret, ts, d.Payload))
-	resp, err := r.httpClient().Do(req)
+	resp, err := r.hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: post: %w", err)
 	}
@@ -235,18 +268,6 @@ func (r *Runner) post(ctx context.Context, t *store.Target, d *store.WebhookDeli
 		return resp.StatusCode, fmt.Errorf("webhook: receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return resp.StatusCode, nil
-}
-
-func (r *Runner) httpClient() *http.Client {
-	if r.cfg.HTTPClient != nil {
-		return r.cfg.HTTPClient
-	}
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		// A receiver that redirects is misconfigured; following would
-		// resend the signed body somewhere nobody chose.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // Payload is the JSON body of every webhook.

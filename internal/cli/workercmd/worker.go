@@ -5,7 +5,6 @@ package workercmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -27,8 +26,12 @@ type Options struct {
 	Workers     int
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
+	StopGrace   time.Duration
 	ID          string
 	Verbose     bool
+	// AllowPrivateTargets lets webhooks and scheduled scans reach internal
+	// addresses; give it the value `merlon serve` has.
+	AllowPrivateTargets bool
 }
 
 // NewCmd builds the worker command. runF, when non-nil, replaces Run so
@@ -46,7 +49,12 @@ scans at once.
 A worker that dies mid-scan loses nothing: after --rescue-after its scan is
 retried by another worker, and its report is stored exactly once. On SIGINT
 or SIGTERM a worker stops taking jobs and lets running scans finish for up
-to 30 seconds; scans still running then are retried elsewhere.
+to --stop-grace (30 seconds); scans still running then are put back to
+queued and run again by another worker at once.
+
+Give workers the same --allow-private-targets as 'merlon serve': without
+it, a worker refuses webhooks and scheduled scans that reach loopback,
+private, link-local or cloud-metadata addresses.
 See docs/serve.md.`,
 		Example: `  merlon worker --db postgres://merlon@db.internal/merlon --workers 4`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -68,11 +76,15 @@ See docs/serve.md.`,
 	f.DurationVar(&opts.JobTimeout, "job-timeout", jobs.DefaultJobTimeout, "cancel a scan attempt that runs longer")
 	f.DurationVar(&opts.RescueAfter, "rescue-after", 0, "retry a scan whose worker went silent this long (default: job timeout + 5m)")
 	f.StringVar(&opts.ID, "id", "", "name of this worker in job records (default: host name and start time)")
+	f.DurationVar(&opts.StopGrace, "stop-grace", jobs.DefaultStopGrace, "on SIGINT or SIGTERM, let running scans finish this long before putting them back to queued")
+	f.BoolVar(&opts.AllowPrivateTargets, "allow-private-targets", false, "let webhooks and scheduled scans reach loopback, private, link-local or cloud-metadata addresses")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every job in detail")
 	return cmd
 }
 
-// Run works jobs until ctx ends or SIGINT/SIGTERM arrives.
+// Run works jobs until ctx ends or SIGINT/SIGTERM arrives, then stops as
+// `merlon serve` does (see jobs.Runner.Stop); a stop by signal or by ctx
+// returns nil.
 func Run(ctx context.Context, o *Options) error {
 	switch {
 	case o.DB == "":
@@ -96,6 +108,8 @@ func Run(ctx context.Context, o *Options) error {
 		ID:          o.ID,
 		Logger:      logger,
 		Version:     cmdutil.Version,
+
+		AllowPrivateTargets: o.AllowPrivateTargets,
 	})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -106,9 +120,13 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	fmt.Fprintf(o.IO.ErrOut, "merlon: worker running %d scans at once from %s\n", o.Workers, servecmd.DescribeDB(o.DB))
 	<-ctx.Done()
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	grace := o.StopGrace
+	if grace <= 0 {
+		grace = jobs.DefaultStopGrace
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	if err := runner.Stop(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := runner.Stop(shutCtx); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	return nil

@@ -37,11 +37,13 @@ func TestRunUsage(t *testing.T) {
 func TestFlags(t *testing.T) {
 	var got *Options
 	cmd := NewCmd(cmdutil.NewIO(nil, &bytes.Buffer{}, &bytes.Buffer{}), func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"--db", "postgres://h/db", "--workers", "4", "--id", "w1", "--rescue-after", "10s", "--job-timeout", "5s"})
+	cmd.SetArgs([]string{"--db", "postgres://h/db", "--workers", "4", "--id", "w1", "--rescue-after", "10s", "--job-timeout", "5s",
+		"--stop-grace", "3s", "--allow-private-targets"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.DB != "postgres://h/db" || got.Workers != 4 || got.ID != "w1" || got.RescueAfter.Seconds() != 10 || got.JobTimeout.Seconds() != 5 {
+	if got.DB != "postgres://h/db" || got.Workers != 4 || got.ID != "w1" || got.RescueAfter.Seconds() != 10 || got.JobTimeout.Seconds() != 5 ||
+		got.StopGrace.Seconds() != 3 || !got.AllowPrivateTargets {
 		t.Errorf("worker flags = %+v", *got)
 	}
 }
