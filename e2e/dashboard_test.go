@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,14 +20,34 @@ import (
 )
 
 // TestDashboardInBrowser drives the dashboard of a built `merlon serve` in
-// headless Chromium through a person's whole first session: set up the
-// account, add the demo API as a target, scan it, read the findings and the
-// chart, mark a finding a false positive, scan again and read the diff.
-// Screenshots of each step go to $MERLON_SCREENSHOTS, else e2e/screenshots.
+// headless Chromium through a team's first session: set up the account,
+// add a teammate, sign out and sign in as the teammate through the form,
+// add a target, scan it, read the findings and the chart, mark a finding a
+// false positive, change the target, scan again and read the diff: what
+// the change broke (new) and what it fixed. Screenshots of each step go to
+// $MERLON_SCREENSHOTS, else e2e/screenshots.
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := dashChromium(t)
-	api := httptest.NewServer(demo.New().Handler())
+	// The target is the demo API, changed between the two scans. Before:
+	// it answers no cross-origin request (the Origin header is dropped)
+	// and sends no X-Content-Type-Options. After: a new CORS policy
+	// reflects every origin with credentials (a new finding) and the
+	// header is set (a fixed one).
+	demoAPI := demo.New().Handler()
+	var changed atomic.Bool
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if changed.Load() {
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+		} else {
+			r.Header.Del("Origin")
+		}
+		demoAPI.ServeHTTP(w, r)
+	}))
 	defer api.Close()
+	const (
+		newTitle   = "CORS reflects any origin with credentials"
+		fixedTitle = "Missing or weak X-Content-Type-Options header"
+	)
 	base := startServe(t)
 	ctx := dashBrowser(t, chrome)
 	shots := screenshotDir(t)
@@ -89,6 +110,45 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("signed-in user = %q, want owner@example.com", got)
 	}
 
+	// The owner adds a teammate, signs out, and the teammate signs in
+	// through the sign-in form; a wrong password is refused first.
+	const mate, matePassword = "ana@example.com", "ana's long password"
+	do("open users", chromedp.Click(`nav a[href="/users"]`), chromedp.WaitVisible(`#user-form`))
+	do("add user",
+		chromedp.SendKeys(`#user-form input[name=email]`, mate),
+		chromedp.SendKeys(`#user-form input[name=password]`, matePassword),
+		chromedp.SendKeys(`#user-form input[name=password2]`, matePassword),
+		chromedp.Click(`#user-form button[type=submit]`),
+		chromedp.WaitVisible(`#user-added`),
+	)
+	if got := text("#users"); !strings.Contains(got, mate) || !strings.Contains(got, "owner@example.com") {
+		t.Errorf("users table = %q, want the owner and %s", got, mate)
+	}
+	shot("01b-user-added")
+	do("sign out", chromedp.Click(`.signout button[type=submit]`), chromedp.WaitVisible(`form[action="/signin"] input[name=email]`))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".who, input[name=password2]").length`)); n != 0 {
+		t.Fatalf("after signing out the page shows a user or the setup form (%d elements), want the sign-in form", n)
+	}
+	do("wrong password",
+		chromedp.SendKeys(`input[name=email]`, mate),
+		chromedp.SendKeys(`input[name=password]`, "not the password"),
+		chromedp.Click(`form button[type=submit]`),
+		chromedp.WaitVisible(`.error`),
+	)
+	if got := text(".error"); !strings.Contains(got, "Wrong email or password") {
+		t.Errorf("sign-in with a wrong password says %q", got)
+	}
+	shot("01c-signin")
+	// The refused form comes back with the email filled in.
+	do("sign in",
+		chromedp.SendKeys(`input[name=password]`, matePassword),
+		chromedp.Click(`form button[type=submit]`),
+		chromedp.WaitVisible(`.who`),
+	)
+	if got := text(".who"); got != mate {
+		t.Fatalf("signed-in user = %q, want %s", got, mate)
+	}
+
 	// 2. Add the demo API.
 	do("add target",
 		chromedp.SendKeys(`input[name=name]`, "Demo API"),
@@ -148,7 +208,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shot("08-finding-false-positive")
 
-	// 6. Scan again and read the diff.
+	// 6. Change the target, scan again and read the diff.
+	changed.Store(true)
 	do("back to target", chromedp.Click(`main > p > a[href^="/targets/"]`), chromedp.WaitVisible(`#score-chart`))
 	do("start second scan", chromedp.Click(`a.button[href^="/scans/new"]`), chromedp.WaitVisible(`#scan-form`),
 		chromedp.Click(`#scan-form button[type=submit]`), chromedp.WaitVisible(`#scan-status`))
@@ -157,6 +218,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	do("see scan diff", chromedp.WaitVisible(`#diff`))
 	shot("09-second-scan-diff")
+	diffLists := func(where string) {
+		t.Helper()
+		// Evaluate, not Text, which would wait for a list that is absent.
+		for _, l := range []struct{ sel, want string }{{"ul.new", newTitle}, {"ul.fixed", fixedTitle}} {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#diff ~ .diff `+l.sel+`") || {}).textContent || ""`))
+			if err != nil || !strings.Contains(got, l.want) {
+				t.Errorf("%s: %s = %q (%v), want %q in it", where, l.sel, got, err, l.want)
+			}
+		}
+	}
+	diffLists("scan page")
 	do("open target again", chromedp.Click(`main > p > a[href^="/targets/"]`), chromedp.WaitVisible(`#score-chart`))
 	body := text("main")
 	for _, want := range []string{"Since the previous scan", "New (", "Fixed (", "false positive"} {
@@ -164,6 +236,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Errorf("target page after two scans lacks %q", want)
 		}
 	}
+	diffLists("target page")
 	points, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#score-chart circle").length`))
 	if err != nil || points != 2 {
 		t.Errorf("score chart has %d points (%v), want 2 after two scans", points, err)

@@ -46,8 +46,11 @@ func (s *Server) apiGetTarget(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toTarget(t))
 }
 
-// apiUpdateTarget replaces a target's name, spec and identities. The URL
-// cannot change: a new URL is a new target with its own history.
+// apiUpdateTarget changes a target's name, spec and identities: an empty
+// name keeps the name, the spec is replaced (empty removes it), and empty
+// identities keep the stored ones, which the API never returns, unless
+// clearIdentities removes them. The URL cannot change: a new URL is a new
+// target with its own history.
 func (s *Server) apiUpdateTarget(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -71,7 +74,11 @@ func (s *Server) apiUpdateTarget(w http.ResponseWriter, r *http.Request) {
 	if name := strings.TrimSpace(in.Name); name != "" {
 		t.Name = name
 	}
-	if err := s.applyScanSettings(r.Context(), &t.TargetSettings, in.Spec, in.Identities); err != nil {
+	if err := s.setSpec(r.Context(), &t.TargetSettings, in.Spec); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := setIdentities(&t.TargetSettings, in.Identities, in.ClearIdentities); err != nil {
 		s.fail(w, r, err)
 		return
 	}

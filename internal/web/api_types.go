@@ -15,7 +15,7 @@ type targetJSON struct {
 	Name         string           `json:"name"`
 	URL          string           `json:"url"`
 	Spec         string           `json:"spec"`
-	Identities   string           `json:"identities"`
+	Identities   identitiesInfo   `json:"identities"`
 	Schedule     scheduleJSON     `json:"schedule"`
 	Webhook      webhookJSON      `json:"webhook"`
 	Verification verificationJSON `json:"verification"`
@@ -116,7 +116,7 @@ type tokenJSON struct {
 
 func toTarget(t *store.Target) targetJSON {
 	return targetJSON{
-		ID: t.ID, Name: t.Name, URL: t.URL, Spec: t.Spec, Identities: identitiesText(t.Identities),
+		ID: t.ID, Name: t.Name, URL: t.URL, Spec: t.Spec, Identities: describeIdentities(t.Identities),
 		Schedule:     scheduleOf(t),
 		Webhook:      webhookJSON{URL: t.WebhookURL},
 		Verification: verificationJSON{URL: verificationURL(t), Token: verificationToken(t)},

@@ -73,9 +73,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 type userError struct {
 	status int
 	msg    string
+	// err, when set, is the store sentinel the refusal amounts to, for
+	// callers outside the server that test errors with errors.Is.
+	err error
 }
 
 func (e *userError) Error() string { return e.msg }
+func (e *userError) Unwrap() error { return e.err }
 
 func badRequest(format string, args ...any) error {
 	return &userError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}

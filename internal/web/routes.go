@@ -53,6 +53,9 @@ func (s *Server) table() []route {
 		{"GET /tokens", page, s.showTokensPage},
 		{"POST /tokens", page, s.createTokenFromForm},
 		{"POST /tokens/{id}/delete", page, s.deleteTokenFromForm},
+		{"GET /users", page, s.showUsersPage},
+		{"POST /users", page, s.createUserFromForm},
+		{"POST /users/{id}/delete", page, s.deleteUserFromForm},
 
 		{"GET /api/openapi.json", public, s.serveOpenAPI},
 		{"GET /api/targets", api, s.apiListTargets},

@@ -23,7 +23,7 @@ func (s *Server) showNewScanPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p["Target"] = t
-		p["Identities"] = identitiesText(t.Identities)
+		p["Identities"] = describeIdentities(t.Identities)
 		p["Host"] = targetHost(t)
 		p["VerificationURL"] = verificationURL(t)
 		p["Token"] = verificationToken(t)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/merlonsec/merlon/internal/netguard"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/store"
 )
@@ -200,8 +201,8 @@ func TestSSRFGuard(t *testing.T) {
 			t.Errorf("guardDial(%s) = %v, want error %v", addr, err, wantErr)
 		}
 	}
-	if got := blockedAddr(netip.MustParseAddr("8.8.8.8")); got != "" {
-		t.Errorf("blockedAddr(8.8.8.8) = %q, want allowed", got)
+	if got := netguard.Blocked(netip.MustParseAddr("8.8.8.8")); got != "" {
+		t.Errorf("Blocked(8.8.8.8) = %q, want allowed", got)
 	}
 }
 

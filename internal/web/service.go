@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +23,12 @@ type targetInput struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 	Spec string `json:"spec"`
-	// Identities is merlon.yaml text (see docs/identities.md).
+	// Identities is merlon.yaml text (see docs/identities.md). It holds
+	// credentials, so it is write-only: no answer or page shows it again.
+	// On a change, empty keeps the stored identities.
 	Identities string `json:"identities"`
+	// ClearIdentities removes the stored identities on a change.
+	ClearIdentities bool `json:"clearIdentities"`
 }
 
 // createTarget validates in and stores a new target.
@@ -31,24 +37,30 @@ func (s *Server) createTarget(ctx context.Context, in targetInput) (*store.Targe
 	if err != nil {
 		return nil, err
 	}
-	t := &store.Target{Name: strings.TrimSpace(in.Name), URL: strings.TrimRight(u.String(), "/")}
+	t := &store.Target{Name: strings.TrimSpace(in.Name), URL: targetURL(u)}
 	if t.Name == "" {
 		t.Name = u.Host
 	}
-	if err := s.applyScanSettings(ctx, &t.TargetSettings, in.Spec, in.Identities); err != nil {
+	if err := s.setSpec(ctx, &t.TargetSettings, in.Spec); err != nil {
+		return nil, err
+	}
+	if err := setIdentities(&t.TargetSettings, in.Identities, false); err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateTarget(ctx, t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, &userError{status: 409, msg: "a target with this URL exists already"}
+			return nil, &userError{status: 409, msg: "a target with this URL exists already", err: store.ErrConflict}
 		}
 		return nil, err
 	}
 	return t, nil
 }
 
-// applyScanSettings checks and sets the spec and identities of a target.
-func (s *Server) applyScanSettings(ctx context.Context, ts *store.TargetSettings, spec, identities string) error {
+// targetURL is the form a target's URL is stored in, and looked up by.
+func targetURL(u *url.URL) string { return strings.TrimRight(u.String(), "/") }
+
+// setSpec checks and sets the spec of a target; empty removes it.
+func (s *Server) setSpec(ctx context.Context, ts *store.TargetSettings, spec string) error {
 	spec = strings.TrimSpace(spec)
 	if spec != "" {
 		// A path would make the server read its own files; only a
@@ -60,19 +72,35 @@ func (s *Server) applyScanSettings(ctx context.Context, ts *store.TargetSettings
 		}
 	}
 	ts.Spec = spec
-	ids, err := identitiesJSON(identities)
-	if err != nil {
-		return err
-	}
-	ts.Identities = ids
 	return nil
 }
 
-// identitiesJSON checks merlon.yaml text and returns it as the JSON string
-// the store keeps (Target.Identities). References to environment variables
-// are refused: on a server they would hand the server's own environment to
-// whoever wrote the YAML.
-func identitiesJSON(yamlText string) (json.RawMessage, error) {
+// setIdentities replaces a target's identities with yamlText, removes
+// them when clear is set, and keeps them when neither is given: the stored
+// text is never shown, so a form or a PUT that leaves it out must not
+// erase it.
+func setIdentities(ts *store.TargetSettings, yamlText string, clear bool) error {
+	given := strings.TrimSpace(yamlText) != ""
+	switch {
+	case given && clear:
+		return badRequest("give new identities or remove them, not both")
+	case clear:
+		ts.Identities = nil
+	case given:
+		ids, err := storedIdentities(yamlText)
+		if err != nil {
+			return err
+		}
+		ts.Identities = ids
+	}
+	return nil
+}
+
+// storedIdentities checks merlon.yaml text and returns it as the JSON
+// string the store keeps (Target.Identities). References to environment
+// variables are refused: on a server they would hand the server's own
+// environment to whoever wrote the YAML.
+func storedIdentities(yamlText string) (json.RawMessage, error) {
 	if strings.TrimSpace(yamlText) == "" {
 		return nil, nil
 	}
@@ -90,13 +118,57 @@ func identitiesJSON(yamlText string) (json.RawMessage, error) {
 	return b, nil
 }
 
-// identitiesText turns the stored form back into YAML text.
-func identitiesText(raw json.RawMessage) string {
-	var s string
-	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
-		return ""
+// identityInfo is one configured identity without its credentials.
+type identityInfo struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Login is set when the identity logs in rather than (or besides)
+	// sending static headers and cookies.
+	Login bool `json:"login"`
+}
+
+// identitiesInfo says what a target's stored identities configuration
+// holds, and never a credential: header names, identity names and roles.
+type identitiesInfo struct {
+	// Configured is set when credentials are stored.
+	Configured bool `json:"configured"`
+	// Headers names the headers sent with every request.
+	Headers    []string       `json:"headers"`
+	Identities []identityInfo `json:"identities"`
+}
+
+// describeIdentities reads the stored configuration for identitiesInfo.
+// Text that no longer parses is still reported as configured: it is
+// there, and will be refused when a scan starts.
+func describeIdentities(raw json.RawMessage) identitiesInfo {
+	out := identitiesInfo{Headers: []string{}, Identities: []identityInfo{}}
+	doc := strings.TrimSpace(string(raw))
+	if doc == "" || doc == "null" || doc == `""` {
+		return out
 	}
-	return s
+	out.Configured = true
+	var text string
+	if json.Unmarshal(raw, &text) != nil {
+		// Not the JSON string this server writes (the job runner also
+		// takes a JSON object or list): present, but not described.
+		return out
+	}
+	if strings.TrimSpace(text) == "" {
+		out.Configured = false
+		return out
+	}
+	f, err := config.Parse([]byte(text), func(string) (string, bool) { return "", false })
+	if err != nil {
+		return out
+	}
+	for name := range f.Headers {
+		out.Headers = append(out.Headers, name)
+	}
+	slices.Sort(out.Headers)
+	for _, id := range f.Identities {
+		out.Identities = append(out.Identities, identityInfo{Name: id.Name, Role: id.Role, Login: id.Login != nil})
+	}
+	return out
 }
 
 // scheduleInput sets when a target is scanned on its own.

@@ -1,11 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
-	"net/mail"
 	"strings"
-
-	"github.com/merlonsec/merlon/internal/store"
 )
 
 // showSetupPage asks for the first account. It exists only while no user
@@ -28,10 +26,7 @@ func (s *Server) showSetupPage(w http.ResponseWriter, r *http.Request) {
 	s.renderView(w, r, http.StatusOK, "setup", view{Title: "Set up Merlon", CSRF: tok, Page: map[string]string{}})
 }
 
-// minPassword is the shortest password accepted.
-const minPassword = 12
-
-// createFirstUser creates the admin account of a fresh install and signs
+// createFirstUser creates the first account of a fresh install and signs
 // it in.
 func (s *Server) createFirstUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -49,30 +44,21 @@ func (s *Server) createFirstUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	pw := r.PostFormValue("password")
 	again := func(msg string) {
 		tok, _ := preCSRF(w, r)
 		s.renderView(w, r, http.StatusBadRequest, "setup", view{Title: "Set up Merlon", CSRF: tok, Page: map[string]string{"Error": msg, "Email": email}})
 	}
-	if _, err := mail.ParseAddress(email); err != nil || !strings.Contains(email, "@") {
-		again("Enter a valid email address.")
-		return
-	}
-	if len(pw) < minPassword {
-		again("Use a password of at least 12 characters.")
-		return
-	}
-	if pw != r.PostFormValue("password2") {
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		again("The passwords differ.")
 		return
 	}
-	hash, err := store.HashPassword(pw)
-	if err != nil {
-		s.serverError(w, r, err)
+	u, err := AddUser(ctx, s.store, email, r.PostFormValue("password"))
+	var ue *userError
+	if errors.As(err, &ue) {
+		again(ue.msg)
 		return
 	}
-	u := &store.User{Email: email, PasswordHash: hash}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -23,7 +23,14 @@ func (s *Server) saveTargetSettingsFromForm(w http.ResponseWriter, r *http.Reque
 	if name := strings.TrimSpace(r.PostFormValue("name")); name != "" {
 		t.Name = name
 	}
-	if err := s.applyScanSettings(ctx, &t.TargetSettings, r.PostFormValue("spec"), r.PostFormValue("identities")); err != nil {
+	// The spec field shows the stored value, so empty removes it; the
+	// identities field never shows the stored credentials, so empty keeps
+	// them and only the checkbox removes them.
+	if err := s.setSpec(ctx, &t.TargetSettings, r.PostFormValue("spec")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := setIdentities(&t.TargetSettings, r.PostFormValue("identities"), r.PostFormValue("clear_identities") == "on"); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -12,7 +12,7 @@ import (
 type targetPage struct {
 	Target       *store.Target
 	Summary      store.TargetSummary
-	Identities   string
+	Identities   identitiesInfo
 	Scans        []store.Scan
 	Latest       *store.Scan
 	Findings     []store.FindingRow
@@ -35,7 +35,7 @@ func (s *Server) showTargetPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := targetPage{Target: t, Identities: identitiesText(t.Identities)}
+	p := targetPage{Target: t, Identities: describeIdentities(t.Identities)}
 	p.Verification.Token, p.Verification.URL, p.Verification.Host = verificationToken(t), verificationURL(t), targetHost(t)
 	// The newest scans give both the recent list and the score history:
 	// one indexed query on this target, rather than every target's

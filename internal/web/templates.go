@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/merlonsec/merlon/internal/mdtext"
 	"github.com/merlonsec/merlon/internal/store"
 )
 
@@ -50,6 +51,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"stateName": stateName,
 		"div60":     func(n int64) int64 { return n / 60 },
 		"dict":      dict,
+		"markdown":  mdtext.Parse,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html")
 	if err != nil {

@@ -34,6 +34,7 @@ type Options struct {
 	AllowPrivateTargets bool
 	JobTimeout          time.Duration
 	RescueAfter         time.Duration
+	StopGrace           time.Duration
 	Verbose             bool
 
 	// Listener, when set, is used instead of listening on Addr (tests).
@@ -79,12 +80,16 @@ scanning to them. See docs/serve.md.`,
 	f.BoolVar(&opts.AllowPrivateTargets, "allow-private-targets", false, "let targets and webhooks resolve to loopback, private, link-local or cloud-metadata addresses")
 	f.DurationVar(&opts.JobTimeout, "job-timeout", jobs.DefaultJobTimeout, "cancel a scan attempt that runs longer")
 	f.DurationVar(&opts.RescueAfter, "rescue-after", 0, "retry a scan whose worker went silent this long (default: job timeout + 5m)")
+	f.DurationVar(&opts.StopGrace, "stop-grace", jobs.DefaultStopGrace, "on SIGINT or SIGTERM, let running scans finish this long before putting them back to queued")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "log every job and request detail")
+	cmd.AddCommand(NewUserCmd(ios, nil))
 	return cmd
 }
 
 // Run serves until ctx ends or SIGINT/SIGTERM arrives, then stops taking
-// requests, lets running jobs finish for a while, and closes the database.
+// requests and jobs, lets running scans finish for o.StopGrace (they are
+// put back to queued after that), and closes the database. A stop by
+// signal or by ctx is a clean exit: Run returns nil.
 func Run(ctx context.Context, o *Options) error {
 	if o.Workers < 0 {
 		return cmdutil.Usagef("--workers must be 0 or more, got %d", o.Workers)
@@ -117,6 +122,8 @@ func Run(ctx context.Context, o *Options) error {
 		RescueAfter: o.RescueAfter,
 		Logger:      logger,
 		Version:     cmdutil.Version,
+		// Webhooks and scheduled scans obey the same rule as the API.
+		AllowPrivateTargets: o.AllowPrivateTargets,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -157,15 +164,33 @@ func Run(ctx context.Context, o *Options) error {
 	case <-ctx.Done():
 	case serveErr = <-served:
 	}
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	grace := o.StopGrace
+	if grace <= 0 {
+		grace = jobs.DefaultStopGrace
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	errs := []error{}
+	// The HTTP server and the job queue wind down together, within one
+	// grace period; a page still loading must not eat the scans' share.
+	httpDone := make(chan error, 1)
 	if serveErr == nil {
-		errs = append(errs, hs.Shutdown(shutCtx))
-	} else if !errors.Is(serveErr, http.ErrServerClosed) {
+		go func() { httpDone <- hs.Shutdown(shutCtx) }()
+	} else {
+		httpDone <- nil
+	}
+	errs := []error{}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", serveErr))
 	}
-	errs = append(errs, runner.Stop(shutCtx))
+	if err := runner.Stop(shutCtx); err != nil {
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	if err := <-httpDone; err != nil {
+		// Requests still open after the grace period are cut; that is
+		// the stop asked for, not a failure.
+		logger.Warn("serve: closing open connections", "err", err)
+		hs.Close()
+	}
 	return errors.Join(errs...)
 }
 
