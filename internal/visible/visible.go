@@ -37,7 +37,7 @@ func visible(s string, multiline bool) string {
 			b.WriteString(`\n`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case hidden(r):
+		case Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -68,12 +68,15 @@ func plain(s string, multiline bool) bool {
 	return true
 }
 
-// hidden reports non-ASCII runes that are invisible or change how the text
-// around them is shown: C1 controls, zero-width and bidirectional marks and
+// Hidden reports non-ASCII runes that are invisible or change how the text
+// around them is shown: C1 controls (U+009B is an 8-bit CSI to a
+// terminal), the soft hyphen, zero-width and bidirectional marks and
 // overrides, line and paragraph separators, and the byte order mark.
-func hidden(r rune) bool {
+// Every report format writes them as escapes.
+func Hidden(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f,
+		r == 0xad,
 		r == 0x061c,
 		r >= 0x200b && r <= 0x200f,
 		r >= 0x2028 && r <= 0x202e,

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // Escape makes text that may come from the target inert in GitHub-flavoured
@@ -54,7 +56,7 @@ func Escape(s string) string {
 			b.WriteString("@&#8203;")
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\\x%02x`, r)
-		case unsafeRune(r):
+		case visible.Hidden(r):
 			fmt.Fprintf(&b, `\\u%04x`, r)
 		case r < utf8.RuneSelf && strings.ContainsRune("\\`*_[]()!~#|{}", r),
 			i == lead && strings.ContainsRune("-+=", r),
@@ -79,7 +81,7 @@ func Escape(s string) string {
 // table the same escape would show, so it is left alone. Line breaks and
 // control characters are handled as Escape handles them.
 func Code(s string, cell bool) string {
-	s = visible(s)
+	s = flatten(s)
 	if cell {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
@@ -98,16 +100,16 @@ func Code(s string, cell bool) string {
 func Block(lang, s string) string {
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n"), "\n")
 	for i, l := range lines {
-		lines[i] = visible(l)
+		lines[i] = flatten(l)
 	}
 	body := strings.Join(lines, "\n")
 	fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
 	return fence + lang + "\n" + body + "\n" + fence + "\n"
 }
 
-// visible writes control characters, bidi overrides and invalid UTF-8 as
+// flatten writes control characters, bidi overrides and invalid UTF-8 as
 // visible escapes and line breaks as spaces, leaving everything else.
-func visible(s string) string {
+func flatten(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -122,7 +124,7 @@ func visible(s string) string {
 			}
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		case visible.Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -143,18 +145,4 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return best
-}
-
-// unsafeRune reports non-ASCII runes that reorder or hide text: C1
-// controls, line and paragraph separators and bidirectional controls.
-func unsafeRune(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f,
-		r == 0x061c,
-		r == 0x200e, r == 0x200f,
-		r >= 0x2028 && r <= 0x202e,
-		r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // encoder turns UTF-8 into the single-byte encoding (cp1252) of fpdf's core
@@ -51,7 +53,7 @@ func (e encoder) encode(s string, multiline bool) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r < 0x80:
 			b.WriteRune(r)
-		case hidden(r):
+		case visible.Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			c := e.tr(s[i : i+size])
@@ -64,21 +66,4 @@ func (e encoder) encode(s string, multiline bool) string {
 		i += size
 	}
 	return b.String()
-}
-
-// hidden reports non-ASCII runes that are invisible or reorder the text
-// around them: C1 controls, zero-width and bidi marks and overrides, line
-// and paragraph separators, the byte order mark, and the soft hyphen.
-func hidden(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f,
-		r == 0xad,
-		r == 0x061c,
-		r >= 0x200b && r <= 0x200f,
-		r >= 0x2028 && r <= 0x202e,
-		r >= 0x2060 && r <= 0x2069,
-		r == 0xfeff:
-		return true
-	}
-	return false
 }

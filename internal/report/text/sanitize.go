@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // clean makes text that may come from the target safe to print on a
@@ -28,7 +30,7 @@ func clean(s string) string {
 			b.WriteString("  ")
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		case visible.Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -46,21 +48,6 @@ func isPlain(s string) bool {
 		}
 	}
 	return true
-}
-
-// unsafeRune reports non-ASCII runes a terminal may act on: C1 controls
-// (U+009B is an 8-bit CSI), line and paragraph separators, and the
-// bidirectional controls that can reorder what the reader sees.
-func unsafeRune(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f,
-		r == 0x061c,
-		r == 0x200e, r == 0x200f,
-		r >= 0x2028 && r <= 0x202e,
-		r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }
 
 // cleanLines splits target text into lines (dropping a CR before each LF)

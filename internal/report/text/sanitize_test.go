@@ -3,6 +3,8 @@ package text
 import (
 	"slices"
 	"testing"
+
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 func TestClean(t *testing.T) {
@@ -77,7 +79,7 @@ func FuzzClean(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got := clean(s)
 		for _, r := range got {
-			if r < 0x20 || r == 0x7f || unsafeRune(r) {
+			if r < 0x20 || r == 0x7f || visible.Hidden(r) {
 				t.Fatalf("clean(%q) = %q keeps control %U", s, got, r)
 			}
 		}
