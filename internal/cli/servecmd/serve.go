@@ -104,17 +104,9 @@ func Run(ctx context.Context, o *Options) error {
 	defer stop()
 
 	logger := NewLogger(o.IO.ErrOut, o.Verbose)
-	dsn := o.DB
-	if dsn == "" {
-		getenv := o.Getenv
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		p, err := store.DefaultPath(getenv)
-		if err != nil {
-			return err
-		}
-		dsn = p
+	dsn, err := storeDSN(o.DB, o.Getenv)
+	if err != nil {
+		return err
 	}
 	runner, err := jobs.Open(ctx, dsn, jobs.Config{
 		Workers:     o.Workers,
@@ -215,4 +207,16 @@ func DescribeDB(dsn string) string {
 		return "postgres"
 	}
 	return "postgres://" + u.Host + u.Path
+}
+
+// storeDSN is db, or the default store path when db is empty. getenv is
+// os.Getenv when nil.
+func storeDSN(db string, getenv func(string) string) (string, error) {
+	if db != "" {
+		return db, nil
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return store.DefaultPath(getenv)
 }

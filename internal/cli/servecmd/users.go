@@ -93,17 +93,9 @@ func RunUser(ctx context.Context, o *UserOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dsn := o.DB
-	if dsn == "" {
-		getenv := o.Getenv
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		p, err := store.DefaultPath(getenv)
-		if err != nil {
-			return err
-		}
-		dsn = p
+	dsn, err := storeDSN(o.DB, o.Getenv)
+	if err != nil {
+		return err
 	}
 	var password string
 	if o.Action == "add" {
