@@ -80,12 +80,11 @@ func preflightIdentities(ctx context.Context, c *engine.Client, cfg Config) ([]s
 				return nil, err
 			}
 		}
-		switch {
-		case st == http.StatusForbidden && anon.Response.Status != http.StatusUnauthorized:
-			return nil, refused(id, ex)
-		case st == http.StatusForbidden || !refusesAnonymous(anon):
-			// A 403 where anonymous got 401: the API knew the identity
-			// and denied it the root; the inventory decides.
+		if st == http.StatusForbidden || !refusesAnonymous(anon) {
+			// A 403 says the API will not let this caller in here, not
+			// that it did not recognise the credentials: an identity
+			// without the right role, or a root that refuses everyone.
+			// The inventory decides.
 			undecided = append(undecided, id)
 		}
 	}
@@ -149,7 +148,7 @@ func confirmIdentities(ctx context.Context, h scan.Requester, ops []*scan.Operat
 	var warnings []string
 	for _, id := range ids {
 		var refusal *scan.Exchange
-		proven := false
+		proven, forbidden := false, false
 		for _, p := range protected {
 			req := fill.Request(p.op, values)
 			req.Identity = id.Name
@@ -162,17 +161,23 @@ func confirmIdentities(ctx context.Context, h scan.Requester, ops []*scan.Operat
 				proven = true
 				break
 			}
-			// A 403 where anonymous got 401 means the API knew the
-			// identity and denied it this operation (a user on an admin
-			// one): not a sign of wrong credentials.
-			if refusal == nil && (st == http.StatusUnauthorized || st == p.anon) {
+			// Only a 401 says the credentials were not accepted. A 403
+			// may be a role the identity lacks (a user on an operation
+			// for staff), so it leaves the identity unverified, loudly,
+			// rather than stopping a scan on valid credentials.
+			if st == http.StatusUnauthorized && refusal == nil {
 				refusal = ex
+			}
+			if st == http.StatusForbidden {
+				forbidden = true
 			}
 		}
 		switch {
 		case proven:
 		case refusal != nil:
 			return nil, refused(id, refusal)
+		case forbidden:
+			warnings = append(warnings, fmt.Sprintf("identity %q%s could not be verified: every operation tried that refuses anonymous callers answered it 403 too, so its credentials may be wrong or it may lack the role; set check: {method, path} for it in merlon.yaml to an operation it may call", id.Name, roleOf(id)))
 		case len(protected) > 0:
 			warnings = append(warnings, fmt.Sprintf("identity %q%s could not be verified: the operations that refuse anonymous callers answered it neither 2xx nor 401/403; set check: {method, path} for it in merlon.yaml to an operation that needs its credentials", id.Name, roleOf(id)))
 		default:

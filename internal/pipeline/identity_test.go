@@ -160,6 +160,10 @@ func gatedAPI(t *testing.T, rootStatus int, itemsPublic bool) *httptest.Server {
 		w.WriteHeader(http.StatusForbidden)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if rootStatus == 4031 { // 403 to everyone
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
 		if rootStatus == http.StatusForbidden && r.Header.Get("Authorization") == "" {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -197,7 +201,11 @@ func TestIdentityProof(t *testing.T) {
 		{name: "admin-only root, wrong token", root: 403, token: "WRONG", wantErr: "/items answered 401"},
 		{name: "missing root, wrong token", root: 404, token: "WRONG", wantErr: "/items answered 401"},
 		{name: "nothing refuses anonymous callers but an admin operation", root: 200, itemsPublic: true, token: "WRONG-or-not",
-			wantWarning: `identity "alice" (role user) could not be verified: the operations that refuse anonymous callers answered it neither 2xx nor 401/403`},
+			wantWarning: `identity "alice" (role user) could not be verified: every operation tried that refuses anonymous callers answered it 403 too`},
+		// A root that refuses everyone with 403, as some gateways do for
+		// paths they do not route: valid credentials must not stop the
+		// scan there.
+		{name: "root forbidden to all, good token", root: 4031, token: "good-token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
