@@ -179,6 +179,9 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, h http.Hea
 	if err != nil {
 		return nil, nil, err
 	}
+	// After the slot is given back: reading a body's shape costs CPU,
+	// not a request in flight.
+	c.s.shapes.inspect(resp.Header, raw, truncated)
 	ex := c.exchange(method, shown, h, body, resp, raw, truncated, dur, idName)
 	c.s.record(op, resp.StatusCode)
 	if c.cfg.Observer != nil {
@@ -256,7 +259,6 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 	if truncated {
 		c.s.truncated.Add(1)
 	}
-	c.s.shapes.inspect(resp.Header, raw, truncated)
 	return resp, raw, truncated, dur, nil
 }
 
