@@ -202,9 +202,12 @@ func (l *Listener) Wait(ctx context.Context, token string, timeout time.Duration
 // answers with its marker.
 func (l *Listener) serve(w http.ResponseWriter, r *http.Request) {
 	seg, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	// A public base with a path prefix puts the token last.
-	if i := strings.LastIndexByte(strings.TrimSuffix(r.URL.Path, "/"), '/'); i >= 0 {
-		if last := strings.TrimSuffix(r.URL.Path, "/")[i+1:]; l.known(last) {
+	// A public base with a path prefix puts the token last, or just
+	// before the page's name.
+	page := strings.HasSuffix(r.URL.Path, "/"+pagePath)
+	rest := strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/"+pagePath), "/")
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		if last := rest[i+1:]; l.known(last) {
 			seg = last
 		}
 	}
@@ -222,7 +225,7 @@ func (l *Listener) serve(w http.ResponseWriter, r *http.Request) {
 		l.changed = make(chan struct{})
 	}
 	l.mu.Unlock()
-	if strings.HasSuffix(r.URL.Path, "/"+seg+"/"+pagePath) {
+	if page && strings.HasSuffix(rest, "/"+seg) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(pageBody(seg)))
 		return

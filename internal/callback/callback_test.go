@@ -120,3 +120,27 @@ func TestListenerServesPage(t *testing.T) {
 		t.Errorf("the plain token URL served the page: %q", body)
 	}
 }
+
+// TestListenerPageBehindPrefix: with a public URL that has a path (a
+// reverse proxy's /cb/), the page is still served and counted.
+func TestListenerPageBehindPrefix(t *testing.T) {
+	l, err := Start(t.Context(), "", "http://127.0.0.1:1/cb/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	_, tok := l.New()
+	public, want := l.Page(tok)
+	if !strings.HasPrefix(public, "http://127.0.0.1:1/cb/"+tok+"/") {
+		t.Fatalf("Page(%s) = %q, want it under the public prefix", tok, public)
+	}
+	// What the proxy forwards keeps the prefix.
+	local := "http://" + l.Addr() + strings.TrimPrefix(public, "http://127.0.0.1:1")
+	code, body := get(t, local)
+	if code != 200 || body != want {
+		t.Errorf("GET %s = %d %q, want 200 %q", local, code, body, want)
+	}
+	if !l.Seen(t.Context(), tok, time.Second) {
+		t.Errorf("the page fetch was not counted for %s", tok)
+	}
+}

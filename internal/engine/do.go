@@ -56,7 +56,7 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 		if soon, gen := id.expiring(time.Now(), c.cfg.MinRelogin); soon {
 			if err := c.relogin(ctx, id, gen); err != nil {
 				c.s.log.WarnContext(ctx, "token renewal failed", "identity", id.name, "error", err)
-				c.s.loginFailed(id.name, err)
+				c.noteLoginFailure(ctx, id.name, err)
 			}
 		}
 	}
@@ -69,11 +69,21 @@ func (c *Client) Do(ctx context.Context, req *scan.Request) (*scan.Exchange, err
 	// just did) and retry once.
 	if err := c.relogin(ctx, id, gen); err != nil {
 		c.s.log.WarnContext(ctx, "login again after 401 failed", "identity", id.name, "error", err)
-		c.s.loginFailed(id.name, err)
+		c.noteLoginFailure(ctx, id.name, err)
 		return ex, nil
 	}
 	header, _ = c.header(req, id)
 	return c.follow(ctx, method, u, header, req, idName)
+}
+
+// noteLoginFailure records a renewal that failed, for the report. A scan
+// that ran out of time or budget did not have its credentials refused, so
+// those failures are not recorded.
+func (c *Client) noteLoginFailure(ctx context.Context, name string, err error) {
+	if ctx.Err() != nil || errors.Is(err, scan.ErrBudgetExhausted) {
+		return
+	}
+	c.s.loginFailed(name, err)
 }
 
 // mayRelogin decides whether a 401 calls for a new login: the identity

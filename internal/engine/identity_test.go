@@ -475,3 +475,24 @@ func TestJSONPath(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginFailureNotRecordedWhenBudgetRunsOut: a renewal that could not
+// be sent because the scan's request budget ran out is not a refusal of
+// the identity's credentials.
+func TestLoginFailureNotRecordedWhenBudgetRunsOut(t *testing.T) {
+	a := newAuthServer(t)
+	cfg := loginConfig(loginPassword)
+	cfg.MaxRequests = 2 // the login and one request
+	c := newClient(t, a.URL, cfg)
+	ctx := context.Background()
+	if err := c.Login(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	a.revoke()
+	if _, err := c.Do(ctx, &scan.Request{Path: "/me"}); err != nil {
+		t.Fatalf("GET /me: %v", err)
+	}
+	if got := c.LoginFailures(); got != nil {
+		t.Errorf("LoginFailures() = %+v, want none: the budget, not the credentials, stopped the renewal", got)
+	}
+}

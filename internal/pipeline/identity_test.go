@@ -246,7 +246,6 @@ func TestIdentityProof(t *testing.T) {
 // With no operation at all that refuses anonymous callers, the warning
 // says what was tried.
 func TestIdentityUnverifiable(t *testing.T) {
-	srv := authAPI(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -256,7 +255,8 @@ func TestIdentityUnverifiable(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `[]`)
 	})
-	srv.Config.Handler = mux
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
 	cfg := scanConfig(t, srv.URL)
 	cfg.Checks = []scan.Check{&identitySpy{}}
 	cfg.Identities = []scan.Identity{{Name: "bob", Headers: http.Header{"Authorization": {"Bearer anything"}}}}

@@ -79,6 +79,7 @@ type parser struct {
 	// warnings and dropped collect what warn reports.
 	warnings []string
 	dropped  int
+	warned   map[string]bool
 }
 
 // maxWarnings bounds the warnings one document yields: a spec that is
@@ -88,11 +89,21 @@ const maxWarnings = 20
 // warn records a problem at the JSON pointer at that did not stop the
 // parse.
 func (p *parser) warn(at, format string, args ...any) {
+	// A $ref'd part is read once per operation that uses it; its
+	// problem is one problem.
+	msg := fmt.Sprintf("spec #%s: ", at) + fmt.Sprintf(format, args...)
+	if p.warned[msg] {
+		return
+	}
+	if p.warned == nil {
+		p.warned = make(map[string]bool)
+	}
+	p.warned[msg] = true
 	if len(p.warnings) >= maxWarnings {
 		p.dropped++
 		return
 	}
-	p.warnings = append(p.warnings, fmt.Sprintf("spec #%s: ", at)+fmt.Sprintf(format, args...))
+	p.warnings = append(p.warnings, msg)
 }
 
 // fail records the first error; later ones are usually its consequences.

@@ -29,6 +29,11 @@ func TestWarnings(t *testing.T) {
 			[]string{"spec #/paths/~1a/parameters/0: the parameter has no name"}, 2},
 		{"schema type not a JSON Schema type", oas(`{"get":{"parameters":[{"name":"q","in":"query","schema":{"type":12}}],"responses":{}}}`),
 			[]string{`spec #/paths/~1a/get/parameters/0/schema/type: "12" is not a JSON Schema type`}, 2},
+		{"a shared parameter warns once", `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{
+"/a":{"get":{"parameters":[{"$ref":"#/components/parameters/Bad"}],"responses":{}}},
+"/b":{"get":{"parameters":[{"$ref":"#/components/parameters/Bad"}],"responses":{}}}},
+"components":{"parameters":{"Bad":{"name":"q","in":"nowhere"}}}}`,
+			[]string{`spec #/components/parameters/Bad: parameter "q" has in: "nowhere"`}, 2},
 		{"swagger parameter location", `{"swagger":"2.0","info":{"title":"t","version":"1"},"paths":{"/a":{"get":{"parameters":[{"name":"f","in":"cookie","type":"string"}],"responses":{"200":{"description":"ok"}}}}}}`,
 			[]string{`spec #/paths/~1a/get/parameters/0: parameter "f" has in: "cookie", want path, query, header, body or formData`}, 1},
 	}

@@ -117,12 +117,23 @@ func (sp *selfProber) run(ctx context.Context) []scan.Finding {
 	for _, f := range fields {
 		set(body, f.path, clone(f.v1))
 	}
-	write := sp.send(ctx, sp.s.Do, body)
+	if sp.s.Done() {
+		return nil // nothing will be sent, so nothing needs restoring
+	}
+	var write *scan.Exchange
+	// Whatever happens next, the record gets its original values back:
+	// also when the write got no answer (a timeout, a cancelled scan),
+	// since the API may have applied it. Only a write the API refused
+	// outright changed nothing.
+	defer func() {
+		if write == nil || ok(write) {
+			sp.restore(ctx, base, fields)
+		}
+	}()
+	write = sp.send(ctx, sp.s.Do, body)
 	if !ok(write) {
 		return nil
 	}
-	// Whatever happens next, the record gets its original values back.
-	defer sp.restore(ctx, base, fields)
 	readEx := sp.get(ctx, sp.read)
 	if !ok(readEx) {
 		return nil
