@@ -2,11 +2,8 @@ package jobs
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/merlonsec/merlon/internal/netguard"
@@ -25,22 +22,12 @@ import (
 // internal. Every address the name resolves to is checked, since a
 // client may use any.
 func (r *Runner) checkURL(ctx context.Context, what, raw string) error {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s must be an http or https URL", what)
+	lookup := r.cfg.lookup
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupIPAddr
 	}
-	if r.cfg.AllowPrivateTargets {
-		return nil
-	}
-	host := u.Hostname()
-	a, why, err := netguard.Host(ctx, net.DefaultResolver.LookupIPAddr, host)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if why != "" {
-		return fmt.Errorf("%s: %s resolves to %s (%s), refused without --allow-private-targets", what, host, why, a)
-	}
-	return nil
+	_, err := netguard.CheckURL(ctx, lookup, what, raw, r.cfg.AllowPrivateTargets)
+	return err
 }
 
 // webhookClient is the default client of webhook POSTs: a 30 s timeout, no

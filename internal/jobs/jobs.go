@@ -34,6 +34,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/merlonsec/merlon/internal/netguard"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/store"
 	"github.com/merlonsec/merlon/internal/store/postgres"
@@ -103,6 +104,9 @@ type Config struct {
 	// `--allow-private-targets` does for the server. Give every process of
 	// one installation the same setting.
 	AllowPrivateTargets bool
+	// lookup resolves host names for the private-address rule; nil is
+	// the system resolver. Tests set it to make a name point inside.
+	lookup netguard.Lookup
 	// Checks are the checks scans choose from; nil means checks.All().
 	Checks []scan.Check
 	// ID names this process in River's job rows (attempted_by); empty

@@ -140,7 +140,10 @@ func TestStopRequeuesRunningScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitStatus(t, st, s.ID, store.StatusRunning, 30*time.Second)
-			for target.hits.Load() < 2 {
+			for deadline := time.Now().Add(30 * time.Second); target.hits.Load() < 2; {
+				if time.Now().After(deadline) {
+					t.Fatalf("the scan reached the slow target %d times in 30 s, want 2", target.hits.Load())
+				}
 				time.Sleep(20 * time.Millisecond)
 			}
 

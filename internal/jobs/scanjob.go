@@ -81,8 +81,14 @@ func (w *ScanWorker) NextRetry(job *river.Job[ScanArgs]) time.Time {
 // keeps its attempts, since the scan itself did nothing wrong.
 func (w *ScanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	err := w.work(ctx, job)
+	var cancelled *rivertype.JobCancelError
+	if err != nil && ctx.Err() != nil && !w.r.stopping.Load() && !errors.Is(err, errInterrupted) && !errors.As(err, &cancelled) {
+		// The timeout struck a store call around the scan rather than
+		// the scan itself: the same interruption, recorded the same way,
+		// so a last attempt still ends the scan failed.
+		return w.r.interrupted(context.WithoutCancel(ctx), job.Args.ScanID, job.JobRow, context.Cause(ctx))
+	}
 	if err != nil && ctx.Err() != nil && w.r.stopping.Load() {
-		var cancelled *rivertype.JobCancelError
 		if errors.As(err, &cancelled) {
 			return err
 		}
@@ -195,8 +201,11 @@ func (r *Runner) interrupted(ctx context.Context, id int64, job *rivertype.JobRo
 	if status == store.StatusFailed {
 		r.log().Warn("scan failed", "scan", id, "reason", msg)
 	}
-	return fmt.Errorf("scan %d %s: %w", id, why, cause)
+	return fmt.Errorf("scan %d %s: %w: %w", id, why, errInterrupted, cause)
 }
+
+// errInterrupted marks the error interrupted returns.
+var errInterrupted = errors.New("interrupted")
 
 // reap fails the scans whose job River gave up on without the scan
 // hearing of it: a worker killed on the last attempt (River's rescuer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -107,7 +108,9 @@ func (r *Runner) checkTargetURLs(ctx context.Context, t *store.Target) error {
 	if err := r.checkURL(ctx, "target URL", t.URL); err != nil {
 		return err
 	}
-	if strings.HasPrefix(t.Spec, "http://") || strings.HasPrefix(t.Spec, "https://") {
+	// Scheme case does not matter to the loader (HTTP://… is fetched),
+	// so it must not matter here.
+	if u, err := url.Parse(strings.TrimSpace(t.Spec)); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		return r.checkURL(ctx, "spec URL", t.Spec)
 	}
 	return nil

@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"strings"
 	"syscall"
 )
 
-// ErrRefused marks a connection the guard refused.
+// ErrRefused marks a connection or URL the guard refused for its address.
 var ErrRefused = errors.New("refused")
 
 // reservedPrefixes are the ranges beyond netip's own predicates that a
@@ -102,4 +104,32 @@ func Control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("dial %s: %w: %s (allowed only with --allow-private-targets)", address, ErrRefused, why)
 	}
 	return nil
+}
+
+// CheckURL parses raw, a URL a shared server or worker is asked to reach,
+// and refuses it when it is not http(s), carries credentials, or (unless
+// allowPrivate) names a host any of whose addresses is internal. what
+// names the URL in messages ("target URL"). A refusal for an address
+// wraps ErrRefused; every other error is the URL's own fault.
+func CheckURL(ctx context.Context, lookup Lookup, what, raw string, allowPrivate bool) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s must be an http or https URL", what)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s must not carry credentials; use identities", what)
+	}
+	if allowPrivate {
+		return u, nil
+	}
+	host := u.Hostname()
+	a, why, err := Host(ctx, lookup, host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if why != "" {
+		return nil, fmt.Errorf("%s: %s resolves to %s (%s): %w unless the server and workers run with --allow-private-targets",
+			what, host, why, a, ErrRefused)
+	}
+	return u, nil
 }

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/url"
-	"strings"
 	"syscall"
 
 	"github.com/merlonsec/merlon/internal/netguard"
@@ -14,23 +14,12 @@ import (
 // addresses is loopback, private, link-local or cloud-internal. Every
 // address the name resolves to is checked, since a client may use any.
 func (s *Server) checkURL(ctx context.Context, what, raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, badRequest("%s must be an http or https URL", what)
-	}
-	if u.User != nil {
-		return nil, badRequest("%s must not carry credentials; use identities", what)
-	}
-	if s.private {
-		return u, nil
-	}
-	host := u.Hostname()
-	a, why, err := netguard.Host(ctx, s.lookup, host)
-	if err != nil {
-		return nil, badRequest("%s: %v", what, err)
-	}
-	if why != "" {
-		return nil, forbidden("%s: %s resolves to %s (%s); this server refuses such targets unless started with --allow-private-targets", what, host, why, a)
+	u, err := netguard.CheckURL(ctx, s.lookup, what, raw, s.private)
+	switch {
+	case errors.Is(err, netguard.ErrRefused):
+		return nil, forbidden("%v", err)
+	case err != nil:
+		return nil, badRequest("%v", err)
 	}
 	return u, nil
 }

@@ -171,7 +171,8 @@ func TestRunStopsMidScan(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("scan = %s (%q) after 30 s, want running; stderr:\n%s", got.Status, got.Message, <-done)
+			runErr := <-done
+			t.Fatalf("scan = %s (%q) after 30 s, want running; Run returned %v; stderr:\n%s", got.Status, got.Message, runErr, errOut.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

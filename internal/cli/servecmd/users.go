@@ -128,8 +128,11 @@ func RunUser(ctx context.Context, o *UserOptions) error {
 		}
 	case "remove":
 		u, err := st.GetUserByEmail(ctx, o.Email)
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
 			return userErr("remove user", fmt.Errorf("no account %q: %w", o.Email, err))
+		}
+		if err != nil {
+			return fmt.Errorf("remove user: %w", err)
 		}
 		if err := st.DeleteUser(ctx, u.ID); err != nil {
 			if errors.Is(err, store.ErrConflict) {
