@@ -39,7 +39,8 @@ FUZZMINIMIZE ?= 200x
 FUZZERS = ./internal/spec:FuzzParse ./internal/fill:FuzzWalk \
 	./internal/fingerprint:FuzzObserve ./internal/fingerprint:FuzzPrefilter \
 	./internal/redact:FuzzString \
-	./internal/config:FuzzParse
+	./internal/config:FuzzParse \
+	./internal/report:FuzzReadJSON ./internal/report/text:FuzzClean
 
 fuzz-short:
 	@set -e; for f in $(FUZZERS); do \

@@ -161,6 +161,13 @@ func (c *Client) follow(ctx context.Context, method string, u *url.URL, header h
 	}
 }
 
+// writeUnanswered reports a write that left without a complete answer.
+func (c *Client) writeUnanswered(method, shown string, err error) {
+	if c.cfg.WriteUnanswered != nil && !readOnly(method) {
+		c.cfg.WriteUnanswered(method, shown, err)
+	}
+}
+
 // readOnly is the method allowlist that holds without --active. It is an
 // allowlist, not scan.IsWrite, so that TRACE and unknown methods are
 // refused too.
@@ -237,7 +244,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 		hreq.Header.Del("Host")
 	}
 	if !readOnly(method) {
-		c.s.log.InfoContext(ctx, "write request", "method", method, "url", shown)
+		c.s.log.DebugContext(ctx, "write request", "method", method, "url", shown)
 	}
 
 	c.s.requests.Add(1)
@@ -254,6 +261,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		c.writeUnanswered(method, shown, err)
 		return nil, nil, false, 0, fmt.Errorf("%s %s: %w", method, shown, err)
 	}
 	raw, truncated, err := readBody(resp.Body, c.cfg.MaxBodyBytes)
@@ -264,6 +272,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, shown
 			c.s.transportErrors.Add(1)
 			c.s.blame(rctx, err)
 		}
+		c.writeUnanswered(method, shown, err)
 		return nil, nil, false, 0, fmt.Errorf("%s %s: read body: %w", method, shown, err)
 	}
 	if truncated {

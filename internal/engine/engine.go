@@ -92,11 +92,17 @@ type Config struct {
 	UserAgent string
 	// Insecure skips TLS certificate verification.
 	Insecure bool
-	// Logger receives one Info record per write request sent; nil discards.
+	// Logger receives one Debug record per write request sent and Warn
+	// records for failed logins; nil discards.
 	Logger *slog.Logger
 	// Observer is called, possibly concurrently, with every completed
 	// exchange: each retry and redirect hop too.
 	Observer func(*scan.Exchange)
+	// WriteUnanswered is called, possibly concurrently, for a write
+	// request that was sent but got no complete answer (a timeout, a
+	// reset connection): the target may have applied it, so a user who
+	// is shown every write must be shown this one too. url is redacted.
+	WriteUnanswered func(method, url string, err error)
 }
 
 // Stats counts what a client did.

@@ -273,7 +273,7 @@ func TestMethodPolicy(t *testing.T) {
 			var logs bytes.Buffer
 			c := newClient(t, srv.URL, Config{
 				Active: tt.active,
-				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			})
 			_, err := c.Do(context.Background(), &scan.Request{Method: tt.method, Path: "/items/1"})
 			st := c.Stats()
@@ -302,7 +302,7 @@ func TestMethodPolicy(t *testing.T) {
 				}
 				return
 			}
-			for _, want := range []string{"level=INFO", "method=" + tt.method, "url=" + srv.URL + "/items/1"} {
+			for _, want := range []string{"level=DEBUG", "method=" + tt.method, "url=" + srv.URL + "/items/1"} {
 				if !strings.Contains(logged, want) {
 					t.Errorf("log %q does not contain %q", logged, want)
 				}

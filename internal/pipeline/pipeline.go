@@ -108,6 +108,9 @@ type Write struct {
 	Method string
 	URL    string
 	Status int
+	// Err is set, and Status 0, for a write that got no complete answer:
+	// the target may still have applied it.
+	Err error
 }
 
 // Limits are a profile's defaults.
@@ -295,6 +298,11 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		Insecure:    cfg.Insecure,
 		Logger:      cfg.Logger,
 		Observer:    observe,
+		WriteUnanswered: func(method, url string, err error) {
+			if cfg.OnWrite != nil {
+				cfg.OnWrite(Write{Method: method, URL: url, Err: err})
+			}
+		},
 	})
 
 	// A spec file the user named is read first: a bad spec is the user's

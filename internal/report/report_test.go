@@ -227,3 +227,31 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestHiddenRunesEscapedEverywhere: a zero-width space, a soft hyphen, a
+// byte order mark and a bidi override in target text reach no
+// human-readable format raw (JSON keeps data as it is; PDF has its own
+// test).
+func TestHiddenRunesEscapedEverywhere(t *testing.T) {
+	const hidden = "\u200b\u00ad\ufeff\u202e"
+	rep := reporttest.Fixture()
+	rep.Findings[0].Title = "Mass assignment" + hidden
+	rep.Findings[0].Description += hidden
+	for _, f := range []string{"text", "markdown", "html", "sarif", "junit"} {
+		t.Run(f, func(t *testing.T) {
+			r, err := report.New(f, report.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := r.Render(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range hidden {
+				if strings.ContainsRune(b.String(), c) {
+					t.Errorf("%s output holds U+%04X raw", f, c)
+				}
+			}
+		})
+	}
+}

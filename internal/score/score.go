@@ -106,6 +106,20 @@ func Inconclusive(cov scan.Coverage) string {
 	return ""
 }
 
+// Unproven returns why rep is not graded, for the banner every report
+// format shows: Inconclusive's reason, or, for a report marked ungraded
+// by other means (one read back from JSON), a plain statement; "" when
+// rep is graded.
+func Unproven(rep *scan.Report) string {
+	if why := Inconclusive(rep.Coverage); why != "" {
+		return why
+	}
+	if rep.Score.Grade == Ungraded || rep.Score.Grade == "" {
+		return "the report carries no grade"
+	}
+	return ""
+}
+
 // Partial reports whether rep's score stands on an unfinished scan: one
 // cut short by Ctrl-C, --max-time or the request budget. Its findings are
 // real, but a check that did not finish may have missed more, so the grade

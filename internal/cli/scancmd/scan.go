@@ -26,6 +26,7 @@ import (
 	"github.com/merlonsec/merlon/internal/report"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // Options are the flag values and dependencies of one `merlon scan`.
@@ -345,7 +346,11 @@ func Run(ctx context.Context, o *Options) error {
 			}()
 		case o.Active:
 			s.cfg.OnWrite = func(w pipeline.Write) {
-				prog.println(fmt.Sprintf("merlon: write %s %s -> %d", printable(w.Method), printable(w.URL), w.Status))
+				if w.Err != nil {
+					prog.println(fmt.Sprintf("merlon: write %s %s -> no answer (%s)", visible.Line(w.Method), visible.Line(w.URL), visible.Line(w.Err.Error())))
+					return
+				}
+				prog.println(fmt.Sprintf("merlon: write %s %s -> %d", visible.Line(w.Method), visible.Line(w.URL), w.Status))
 			}
 		}
 	}
@@ -419,15 +424,4 @@ func summary(w io.Writer, rep *scan.Report, output string) {
 	}
 	fmt.Fprintf(w, "merlon: %s, %d findings (%d critical, %d high, %d medium, %d low, %d info), %d requests%s\n",
 		grade, len(rep.Findings), c[scan.Critical], c[scan.High], c[scan.Medium], c[scan.Low], c[scan.Info], rep.Coverage.Requests, dest)
-}
-
-// printable drops control characters from text that came from the target,
-// so that a line on stderr cannot drive the user's terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return -1
-		}
-		return r
-	}, s)
 }

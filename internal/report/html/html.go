@@ -77,13 +77,18 @@ type view struct {
 	GradeClass  string
 	Score       int
 	Interrupted bool
-	Total       int
-	Counts      []count
-	Categories  []category
-	Coverage    scan.Coverage
-	Groups      []group
-	Checks      checks
-	Warnings    []string
+	// Partial marks a grade that stands on a scan cut short: an upper
+	// bound, not a verdict.
+	Partial bool
+	// Unproven says why an ungraded report proves nothing.
+	Unproven   string
+	Total      int
+	Counts     []count
+	Categories []category
+	Coverage   scan.Coverage
+	Groups     []group
+	Checks     checks
+	Warnings   []string
 }
 
 type count struct {
@@ -164,6 +169,8 @@ func build(r *scan.Report) view {
 		GradeClass:  gradeClass(r.Score.Grade),
 		Score:       clamp(r.Score.Overall),
 		Interrupted: r.Interrupted,
+		Partial:     graded && score.Partial(r),
+		Unproven:    visible.Line(score.Unproven(r)),
 		Total:       len(r.Findings),
 		Coverage:    r.Coverage,
 	}

@@ -69,7 +69,7 @@ func TestContent(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	if strings.Contains(out, "WARNING: the scan reached no operation") {
+	if strings.Contains(out, "proves nothing") {
 		t.Errorf("a scan that reached 12 operations carries the unreached warning")
 	}
 	// Findings come most severe first, whatever the report's order.
@@ -91,7 +91,7 @@ func TestContent(t *testing.T) {
 func TestUnreached(t *testing.T) {
 	out := render(t, reporttest.Unreached())
 	for _, want := range []string{
-		"WARNING: the scan reached no operation — this is NOT a clean result",
+		"WARNING: this scan proves nothing — it is NOT a clean result: none of the 14 operations got an HTTP answer",
 		"Grade N/A · not graded",
 		"None: an ungraded scan has no scores.",
 		"No findings, but nothing was tested.",

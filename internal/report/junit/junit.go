@@ -20,6 +20,7 @@ import (
 	"github.com/merlonsec/merlon/internal/report/markdown"
 	"github.com/merlonsec/merlon/internal/scan"
 	"github.com/merlonsec/merlon/internal/score"
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // Renderer writes the JUnit XML report. The zero value is ready to use.
@@ -182,10 +183,10 @@ func build(rep *scan.Report) *suites {
 		c := rep.Coverage
 		s := get(SuiteCoverage)
 		s.Cases = append(s.Cases, &testcase{Name: "reached operations", Error: &outcome{
-			Message: "the scan reached no operation: this is NOT a clean result",
+			Message: "this scan proves nothing: it is NOT a clean result",
 			Type:    "unreached",
-			Body: body(fmt.Sprintf("It reached %d of %d operations (%d of %d requests failed at the transport level), so it proves nothing about this API.\nCheck the URL, the spec's paths and the credentials.",
-				c.Reached, c.Operations, c.TransportError, c.Requests)),
+			Body: body(fmt.Sprintf("Why: %s.\nIt reached %d of %d operations, %d answered 2xx (%d of %d requests failed at the transport level).",
+				score.Unproven(rep), c.Reached, c.Operations, c.Succeeded, c.TransportError, c.Requests)),
 		}})
 	}
 
@@ -320,9 +321,7 @@ func escape(s string, keepLF bool) string {
 			b.WriteByte(' ')
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, r == 0x061c, r == 0x200e, r == 0x200f,
-			r >= 0x2028 && r <= 0x202e, r >= 0x2066 && r <= 0x2069,
-			r == 0xfffe, r == 0xffff:
+		case visible.Hidden(r), r == 0xfffe, r == 0xffff: // the last two are not XML characters
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])

@@ -31,7 +31,7 @@ const maxTop = 10
 
 // UnreachedWarning is the first line of the warning an ungraded report
 // carries, for tests and CI scripts to look for.
-const UnreachedWarning = "The scan reached no operation: this is NOT a clean result."
+const UnreachedWarning = "This scan proves nothing: it is NOT a clean result."
 
 // Render writes rep as Markdown to w in a single write.
 func (Renderer) Render(w io.Writer, rep *scan.Report) error {
@@ -58,9 +58,11 @@ func (p *printer) report(r *scan.Report) {
 		p.line("")
 		p.line("> [!CAUTION]")
 		p.line("> **" + UnreachedWarning + "**")
-		p.printf("> It reached %d of %s (%s failed at the transport level), so it proves nothing about this API.\n",
-			r.Coverage.Reached, plural(r.Coverage.Operations, "operation"), plural(r.Coverage.TransportError, "request"))
-		p.line("> Check the URL, the spec's paths and the credentials.")
+		p.line("> Why: " + Escape(score.Unproven(r)) + ".")
+		p.printf("> It reached %d of %s, %d answered 2xx (%s failed at the transport level).\n",
+			r.Coverage.Reached, plural(r.Coverage.Operations, "operation"), r.Coverage.Succeeded, plural(r.Coverage.TransportError, "request"))
+	} else if score.Partial(r) {
+		p.printf("## Merlon API security report: grade %s (partial; %d/100 at best)\n", Escape(r.Score.Grade), r.Score.Overall)
 	} else {
 		p.printf("## Merlon API security report: grade %s (%d/100)\n", Escape(r.Score.Grade), r.Score.Overall)
 	}

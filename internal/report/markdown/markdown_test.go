@@ -273,3 +273,21 @@ func TestSentAs(t *testing.T) {
 		}
 	}
 }
+
+// TestBannerSaysWhy: a scan whose every operation answered, none with
+// 2xx, is not graded, and the banner gives that cause, not "reached
+// nothing"; a budget-cut scan's grade is marked partial.
+func TestBannerSaysWhy(t *testing.T) {
+	rep := reporttest.Fixture()
+	rep.Coverage.Reached, rep.Coverage.Succeeded = rep.Coverage.Operations, 0
+	rep.Score.Grade = "N/A"
+	out := render(t, rep)
+	if !strings.Contains(out, "Why: none of the") || !strings.Contains(out, "answered 2xx") {
+		t.Errorf("banner does not say no operation answered 2xx:\n%.600s", out)
+	}
+	rep = reporttest.Fixture()
+	rep.Coverage.BudgetExhausted = true
+	if out := render(t, rep); !strings.Contains(out, "(partial; ") {
+		t.Errorf("a budget-cut report's heading is not marked partial:\n%.200s", out)
+	}
+}

@@ -215,7 +215,11 @@ func (d *doc) summary() {
 	if d.ungraded {
 		d.f.CellFormat(contentW-34, 8, "Grade N/A: not graded, the scan proves nothing about this API", "", 2, "L", false, 0, "")
 	} else {
-		d.f.CellFormat(contentW-34, 8, fmt.Sprintf("Grade %s, score %d/100", grade, r.Score.Overall), "", 2, "L", false, 0, "")
+		label := fmt.Sprintf("Grade %s, score %d/100", grade, r.Score.Overall)
+		if score.Partial(r) {
+			label = fmt.Sprintf("Grade %s (partial), score %d/100 at best", grade, r.Score.Overall)
+		}
+		d.f.CellFormat(contentW-34, 8, label, "", 2, "L", false, 0, "")
 	}
 	d.font("", 10, colText)
 	counts := r.Counts()
@@ -231,7 +235,7 @@ func (d *doc) summary() {
 	d.f.SetY(max(d.f.GetY(), top+28) + 3)
 
 	if d.ungraded {
-		d.alert(colPoor, "WARNING: the scan reached no operation - this is NOT a clean result; check the URL, the spec's paths and credentials.")
+		d.alert(colPoor, "WARNING: this scan proves nothing - it is NOT a clean result: "+e.line(score.Unproven(r))+".")
 	}
 	if r.Interrupted {
 		d.alert(colFair, "INTERRUPTED: the scan stopped before every check finished; the findings are partial and the score is not final.")

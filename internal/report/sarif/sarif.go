@@ -22,6 +22,7 @@ import (
 
 	"github.com/merlonsec/merlon/internal/report/markdown"
 	"github.com/merlonsec/merlon/internal/scan"
+	"github.com/merlonsec/merlon/internal/score"
 )
 
 // Where Merlon points readers of a SARIF log.
@@ -109,6 +110,9 @@ func (r Renderer) build(rep *scan.Report) (*gosarif.Report, error) {
 	props := gosarif.NewPropertyBag()
 	props.Add("target", plain(rep.Target))
 	props.Add("grade", rep.Score.Grade)
+	if score.Partial(rep) {
+		props.Add("partial", true)
+	}
 	props.Add("score", rep.Score.Overall)
 	props.Add("profile", string(rep.Profile))
 	props.Add("active", rep.Active)
@@ -478,5 +482,5 @@ func (l *locator) locate(f scan.Finding, target string) *gosarif.Location {
 // line: control characters, bidi overrides and invalid UTF-8 become
 // visible escapes (\x1b, \u202e, \xff) and line breaks become spaces.
 func plain(s string) string {
-	return strings.TrimSpace(visible(s))
+	return strings.TrimSpace(shown(s))
 }

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/merlonsec/merlon/internal/visible"
 )
 
 // operationLines finds the line of each operation in an OpenAPI or Swagger
@@ -60,9 +62,9 @@ func normalOp(op string) string {
 	return strings.ToUpper(method) + " " + strings.TrimSpace(path)
 }
 
-// visible writes control characters, bidi overrides and invalid UTF-8 as
+// shown writes control characters, bidi overrides and invalid UTF-8 as
 // visible escapes and line breaks and tabs as spaces.
-func visible(s string) string {
+func shown(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -77,8 +79,7 @@ func visible(s string) string {
 			}
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, r == 0x061c, r == 0x200e, r == 0x200f,
-			r >= 0x2028 && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		case visible.Hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
