@@ -144,8 +144,8 @@ func Decide(rep, baseline *scan.Report, rules Rules, failOn *FailOn) Decision {
 	return d
 }
 
-// Conclusive reports whether rep proves enough to gate on: it sent
-// requests and reached the API. A scan that is not conclusive must end as
+// Conclusive reports whether rep proves enough to gate on: it found
+// operations, reached them, and saw some answer 2xx (score.Inconclusive). A scan that is not conclusive must end as
 // a runtime failure, never as a pass or as findings.
 func Conclusive(rep *scan.Report) bool { return score.Conclusive(rep.Coverage) }
 
