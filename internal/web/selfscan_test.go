@@ -14,13 +14,14 @@ import (
 	"github.com/merlonsec/merlon/internal/store"
 )
 
-// TestMerlonScansItselfClean runs every passive check against the server,
-// signed in with an API token and guided by its own /api/openapi.json, and
-// wants nothing above info. Then the active mass-assignment check, run
-// against the same server, must find nothing at all: the server-owned
-// properties its reads carry (createdAt, status) are noted at info only
-// because the write schemas forbid undeclared properties, and this proves
-// the server keeps to that.
+// TestMerlonScansItselfClean runs every passive check against the server
+// as two accounts, each with an API token, guided by its own
+// /api/openapi.json, and wants nothing above info. Then the active
+// writing checks (mass assignment, BOLA and BFLA, which try one account's
+// writes on the other's objects) must find nothing at all: the
+// server-owned properties its reads carry (createdAt, status) are noted at
+// info only because the write schemas forbid undeclared properties, and
+// this proves the server keeps to that.
 func TestMerlonScansItselfClean(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scans the server; skipped with -short")
@@ -40,21 +41,41 @@ func TestMerlonScansItselfClean(t *testing.T) {
 	if err := e.st.SaveReport(ctx, sc.ID, &scan.Report{Target: tg.URL, Findings: []scan.Finding{f}, Score: scan.Score{Overall: 90, Grade: "A"}}); err != nil {
 		t.Fatal(err)
 	}
+	// A second account, so that the authorization checks have someone
+	// to compare the first with: each has an API token of its own.
+	bob, err := AddUser(ctx, e.st, "bob@example.com", "another-long-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobToken, _, err := e.srv.createToken(ctx, bob, "bob's")
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	rep, err := pipeline.Run(runCtx, pipeline.Config{
-		Target:      u,
-		Spec:        srv.URL + "/api/openapi.json",
-		Profile:     scan.Standard,
-		Headers:     http.Header{"Authorization": {"Bearer " + e.token}},
+		Target:  u,
+		Spec:    srv.URL + "/api/openapi.json",
+		Profile: scan.Standard,
+		Identities: []scan.Identity{
+			{Name: "admin", Role: "user", Headers: http.Header{"Authorization": {"Bearer " + e.token}}},
+			{Name: "bob", Role: "user", Headers: http.Header{"Authorization": {"Bearer " + bobToken}}},
+		},
 		Checks:      checks.All(),
 		ToolVersion: "test",
 	})
 	if err != nil {
 		t.Fatalf("pipeline.Run against the server = %v", err)
+	}
+	// With two accounts the authorization checks compare them, rather
+	// than skip for want of a second identity.
+	for _, id := range []string{"authz.bola", "authz.bfla", "authn.unauthenticated-access"} {
+		if st := checkStatus(rep, id); st != "ok" {
+			t.Errorf("%s ended %q, want ok", id, st)
+		}
 	}
 	if rep.Coverage.Succeeded < 10 {
 		t.Errorf("the scan reached %d operations with a 2xx, want most of the API (coverage %+v)", rep.Coverage.Succeeded, rep.Coverage)
@@ -65,18 +86,26 @@ func TestMerlonScansItselfClean(t *testing.T) {
 		}
 	}
 	{
+		// The writing checks: mass assignment, and BOLA and BFLA, which
+		// with --active also try one account's writes on the other's
+		// objects (API tokens are per account).
 		var ma []scan.Check
 		for _, c := range checks.All() {
-			if c.Meta().ID == "property.mass-assignment" {
+			switch c.Meta().ID {
+			case "property.mass-assignment", "authz.bola", "authz.bfla":
 				ma = append(ma, c)
 			}
 		}
-		if len(ma) != 1 {
-			t.Fatalf("found %d property.mass-assignment checks, want 1", len(ma))
+		if len(ma) != 3 {
+			t.Fatalf("found %d of the 3 writing checks", len(ma))
 		}
 		active, err := pipeline.Run(runCtx, pipeline.Config{
 			Target: u, Spec: srv.URL + "/api/openapi.json", Profile: scan.Standard, Active: true,
-			Headers: http.Header{"Authorization": {"Bearer " + e.token}}, Checks: ma, ToolVersion: "test",
+			Identities: []scan.Identity{
+				{Name: "admin", Role: "user", Headers: http.Header{"Authorization": {"Bearer " + e.token}}},
+				{Name: "bob", Role: "user", Headers: http.Header{"Authorization": {"Bearer " + bobToken}}},
+			},
+			Checks: ma, ToolVersion: "test",
 		})
 		if err != nil {
 			t.Fatalf("active mass-assignment scan = %v", err)
@@ -84,12 +113,14 @@ func TestMerlonScansItselfClean(t *testing.T) {
 		for _, f := range active.Findings {
 			t.Errorf("active finding on the server: %s %s %s at %s %s: %s", f.Severity, f.CheckID, f.Title, f.Operation, f.Location, f.Description)
 		}
-		t.Logf("active mass-assignment: %d requests", active.Coverage.Requests)
+		t.Logf("active writing checks: %d requests", active.Coverage.Requests)
 		if active.Coverage.Requests < 5 {
-			t.Errorf("active mass-assignment sent %d requests, want it to probe the writable resources", active.Coverage.Requests)
+			t.Errorf("the active checks sent %d requests, want them to probe the writable resources", active.Coverage.Requests)
 		}
-		if st := checkStatus(active, "property.mass-assignment"); st != "ok" {
-			t.Errorf("active mass-assignment check ended %q, want ok", st)
+		for _, id := range []string{"property.mass-assignment", "authz.bola", "authz.bfla"} {
+			if st := checkStatus(active, id); st != "ok" {
+				t.Errorf("active %s ended %q, want ok", id, st)
+			}
 		}
 	}
 	for _, f := range rep.Findings {
