@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/merlonsec/merlon/internal/checks/probe"
 	"github.com/merlonsec/merlon/internal/fill"
+	"github.com/merlonsec/merlon/internal/redact"
 	"github.com/merlonsec/merlon/internal/scan"
 )
 
@@ -151,6 +153,7 @@ func findings(m scan.Meta, t *scan.Target, op *scan.Operation, ex *scan.Exchange
 		}
 		f := probe.Finding(m, t, probe.Name(op), class)
 		f.Severity = severityOf(class)
+		who, authed := sender(t, ex)
 		switch class {
 		case classContact:
 			f.Confidence = scan.Possible
@@ -172,11 +175,51 @@ func findings(m scan.Meta, t *scan.Target, op *scan.Operation, ex *scan.Exchange
 		}
 		f.Description = fmt.Sprintf("The response to %s holds %d distinct %s value(s) (%s): %s.%s",
 			where, len(ls), class, strings.Join(sortedKeys(kinds), ", "), strings.Join(shown, "; "), why(class))
+		// Where it leaked counts as well as what: personal data any
+		// anonymous caller gets is worse than the same data behind
+		// credentials. A key or secret is critical wherever it shows.
+		switch {
+		case !personal(class):
+		case authed:
+			f.Severity--
+			f.Description += fmt.Sprintf(" The request carried %s, so only signed-in callers got it here; "+
+				"that limits who sees it, not whether they should.", who)
+		default:
+			f.Description += " The request carried no credentials: anyone can read it."
+		}
 		ev := maskedExchange(ex, leaks)
 		f.Evidence = []scan.Evidence{probe.Evidence(ev, "response exposing "+class+" (values masked)", strings.Join(shown, "; "))}
 		out = append(out, f)
 	}
 	return out
+}
+
+// personal reports whether class is data about people, whose severity
+// depends on who can read it.
+func personal(class string) bool {
+	switch class {
+	case classHash, classCard, classSSN, classContact:
+		return true
+	}
+	return false
+}
+
+// sender names the credentials ex's request carried ("alice's
+// credentials", "the -H credentials") and reports whether it carried any.
+func sender(t *scan.Target, ex *scan.Exchange) (string, bool) {
+	switch id := ex.Request.Identity; id {
+	case scan.Anonymous:
+		return id, false
+	case "":
+		for k := range t.Header {
+			if c := http.CanonicalHeaderKey(k); c == "Cookie" || redact.SecretHeader(c) {
+				return "the -H credentials", true
+			}
+		}
+		return "", false
+	default:
+		return id + "'s credentials", true
+	}
 }
 
 func title(class string) string {

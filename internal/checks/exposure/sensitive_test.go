@@ -2,6 +2,7 @@ package exposure_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -73,4 +74,40 @@ func TestDebugPages(t *testing.T) {
 
 func TestDebugPagesClean(t *testing.T) {
 	checktest.None(t, checktest.Run(t, exposure.DebugPages{}, coverage.ExposureClean()))
+}
+
+// TestSensitiveDataWhere: personal data behind credentials ranks a step
+// below the same data any anonymous caller gets; a secret stays critical
+// wherever it leaks.
+func TestSensitiveDataWhere(t *testing.T) {
+	alice := scan.Identity{Name: "alice", Headers: http.Header{"Authorization": {"Bearer alice-token"}}}
+	for _, tt := range []struct {
+		name string
+		opt  checktest.Option
+		want map[string]scan.Severity
+	}{
+		{"identity", checktest.WithIdentities(alice), map[string]scan.Severity{
+			"GET /users|password hash": scan.Medium, "GET /users|personal contact data": scan.Low, "GET /config|secret": scan.Critical}},
+		{"-H credentials", checktest.WithHeader(http.Header{"Authorization": {"Bearer t0k3n"}}), map[string]scan.Severity{
+			"GET /users|payment card number": scan.Medium, "GET /config|secret": scan.Critical}},
+		{"-H without credentials", checktest.WithHeader(http.Header{"Accept-Language": {"en"}}), map[string]scan.Severity{
+			"GET /users|payment card number": scan.High}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := checktest.Run(t, exposure.SensitiveData{}, coverage.ExposureVulnerable(), exposureOps, tt.opt)
+			got := make(map[string]scan.Finding)
+			for _, f := range fs {
+				got[f.Operation+"|"+f.Location] = f
+			}
+			for k, sev := range tt.want {
+				f, ok := got[k]
+				if !ok || f.Severity != sev {
+					t.Errorf("%s = %v (present %v), want %v", k, f.Severity, ok, sev)
+				}
+			}
+			if f := got["GET /users|password hash"]; tt.name == "identity" && !strings.Contains(f.Description, "alice's credentials") {
+				t.Errorf("description does not say whose credentials: %s", f.Description)
+			}
+		})
+	}
 }
