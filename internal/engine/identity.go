@@ -171,7 +171,7 @@ func headerSecrets(name, v string) []string {
 // and must be stripped from anonymous requests.
 func (s *shared) credentialHeader(name string) bool {
 	c := http.CanonicalHeaderKey(name)
-	return c == "Cookie" || redact.SecretHeader(c) || s.idHeaderNames[c]
+	return redact.CredentialHeader(c) || s.idHeaderNames[c]
 }
 
 // resolveIdentity picks the identity a request acts as and the name the

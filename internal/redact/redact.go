@@ -47,6 +47,22 @@ func SecretHeader(name string) bool {
 	return false
 }
 
+// CredentialHeader reports whether a header of that name carries
+// credentials: a secret header or Cookie.
+func CredentialHeader(name string) bool {
+	return http.CanonicalHeaderKey(name) == "Cookie" || SecretHeader(name)
+}
+
+// HasCredentials reports whether h carries any credential header.
+func HasCredentials(h http.Header) bool {
+	for k := range h {
+		if CredentialHeader(k) {
+			return true
+		}
+	}
+	return false
+}
+
 // Header returns a copy of h with secret values replaced by Placeholder.
 // Cookie and Set-Cookie keep cookie names and attributes; Authorization
 // keeps its scheme ("Bearer [REDACTED]"). Other headers pass through

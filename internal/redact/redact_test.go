@@ -205,3 +205,17 @@ func BenchmarkString(b *testing.B) {
 		String(s)
 	}
 }
+
+func TestCredentialHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Authorization": true, "cookie": true, "X-Api-Key": true, "X-Session-Id": true,
+		"Accept": false, "Set-Cookie": false, "Content-Type": false,
+	} {
+		if got := CredentialHeader(name); got != want {
+			t.Errorf("CredentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if HasCredentials(http.Header{"Accept": {"*/*"}}) || !HasCredentials(http.Header{"Accept": {"*/*"}, "Cookie": {"sid=1"}}) {
+		t.Errorf("HasCredentials does not tell a header set with a cookie from one without")
+	}
+}

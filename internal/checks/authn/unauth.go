@@ -94,10 +94,8 @@ func authenticatedAs(t *scan.Target) string {
 	if len(t.Identities) > 0 {
 		return t.Identities[0].Name
 	}
-	for k := range t.Header {
-		if c := http.CanonicalHeaderKey(k); c == "Cookie" || redact.SecretHeader(c) {
-			return "the --header credentials"
-		}
+	if redact.HasCredentials(t.Header) {
+		return "the --header credentials"
 	}
 	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 
@@ -211,10 +210,8 @@ func sender(t *scan.Target, ex *scan.Exchange) (string, bool) {
 	case scan.Anonymous:
 		return id, false
 	case "":
-		for k := range t.Header {
-			if c := http.CanonicalHeaderKey(k); c == "Cookie" || redact.SecretHeader(c) {
-				return "the -H credentials", true
-			}
+		if redact.HasCredentials(t.Header) {
+			return "the -H credentials", true
 		}
 		return "", false
 	default:
