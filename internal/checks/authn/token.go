@@ -298,7 +298,7 @@ func findProbe(ctx context.Context, t *scan.Target, s *probe.Sender, tk *token) 
 		switch {
 		case strings.Contains(p, "admin"):
 			r += 8
-		case selfPath(p):
+		case probe.SelfPath(p):
 			r--
 		}
 		return r
@@ -324,17 +324,6 @@ func findProbe(ctx context.Context, t *scan.Target, s *probe.Sender, tk *token) 
 		}
 	}
 	return nil
-}
-
-// selfPath reports whether a lower-cased path names the caller's own
-// resource: /me, /users/me, /profile, /account, /whoami.
-func selfPath(p string) bool {
-	last := p[strings.LastIndexByte(p, '/')+1:]
-	switch last {
-	case "me", "self", "profile", "account", "whoami", "userinfo", "current":
-		return true
-	}
-	return false
 }
 
 // try sends forged in place of the genuine token to p's operation.

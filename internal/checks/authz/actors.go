@@ -271,9 +271,6 @@ func canonical(v any) string {
 	return string(b)
 }
 
-// selfPaths are the last segments of operations that describe the caller.
-var selfPaths = map[string]bool{"me": true, "self": true, "whoami": true, "current": true, "current-user": true, "current_user": true, "account": true, "profile": true, "user": true}
-
 // selfOp returns the inventory's "who am I" operation: a GET without path
 // parameters whose last segment is me, self, whoami, account or similar.
 func selfOp(t *scan.Target) *scan.Operation {
@@ -281,7 +278,7 @@ func selfOp(t *scan.Target) *scan.Operation {
 		if op == nil || op.Method != http.MethodGet || len(scan.PathParams(op.Path)) > 0 {
 			continue
 		}
-		if selfPaths[strings.ToLower(path.Base(strings.TrimRight(op.Path, "/")))] {
+		if probe.SelfPath(op.Path) {
 			return op
 		}
 	}

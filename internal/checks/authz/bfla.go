@@ -62,7 +62,7 @@ func privilege(op *scan.Operation) (why string, declared bool) {
 	if len(segs) > 1 && privilegedLeaves[segs[len(segs)-1]] {
 		return fmt.Sprintf("its path ends in %q", segs[len(segs)-1]), false
 	}
-	if op.Method == http.MethodGet && !selfPaths[segs[len(segs)-1]] {
+	if op.Method == http.MethodGet && !probe.SelfPath(op.Path) {
 		if field := listsRoles(op); field != "" {
 			return fmt.Sprintf("its answer lists accounts with their %q", field), false
 		}

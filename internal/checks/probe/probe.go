@@ -177,3 +177,19 @@ func MediaType(h http.Header) string {
 func IsJSON(mt string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
+
+// selfSegments are the last path segments of operations that describe the
+// caller: /me, /users/me, /account, /userinfo.
+var selfSegments = map[string]bool{
+	"me": true, "self": true, "whoami": true, "current": true, "current-user": true, "current_user": true,
+	"account": true, "profile": true, "user": true, "userinfo": true,
+}
+
+// SelfPath reports whether a path names the caller's own resource by its
+// last segment, whatever the case and a trailing slash. Checks that need
+// "who am I" (a probe the caller may read, the record an identity may
+// update) share this one list.
+func SelfPath(p string) bool {
+	p = strings.TrimRight(p, "/")
+	return selfSegments[strings.ToLower(p[strings.LastIndexByte(p, '/')+1:])]
+}

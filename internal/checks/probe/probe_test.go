@@ -238,3 +238,14 @@ func TestSenderDoAll(t *testing.T) {
 		}
 	})
 }
+
+func TestSelfPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/me": true, "/users/me/": true, "/api/Account": true, "/v1/userinfo": true, "/user": true,
+		"/users": false, "/users/{id}": false, "/admin": false, "/": false,
+	} {
+		if got := probe.SelfPath(p); got != want {
+			t.Errorf("SelfPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

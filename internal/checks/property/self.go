@@ -40,7 +40,7 @@ func selfOps(ops []*scan.Operation) (read, update *scan.Operation) {
 	byPath := make(map[string]map[string]*scan.Operation)
 	var paths []string
 	for _, op := range ops {
-		if op == nil || len(scan.PathParams(op.Path)) > 0 || !selfPath(op.Path) {
+		if op == nil || len(scan.PathParams(op.Path)) > 0 || !probe.SelfPath(op.Path) {
 			continue
 		}
 		if byPath[op.Path] == nil {
@@ -60,16 +60,6 @@ func selfOps(ops []*scan.Operation) (read, update *scan.Operation) {
 		}
 	}
 	return nil, nil
-}
-
-// selfPath reports whether a path's last segment names the caller.
-func selfPath(p string) bool {
-	last := strings.ToLower(p[strings.LastIndexByte(p, '/')+1:])
-	switch last {
-	case "me", "self", "profile", "account", "whoami", "current":
-		return true
-	}
-	return false
 }
 
 // run returns the escalation finding, or nil. It needs an identity, a
